@@ -1,0 +1,1 @@
+"""Pure domain: order models and rules. Imports nothing else from the project."""

@@ -1,0 +1,1 @@
+"""Shopify's shapes: parsers from its REST and GraphQL Admin payloads into the canonical model."""
