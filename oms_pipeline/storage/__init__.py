@@ -1,0 +1,1 @@
+"""Warehouse adapters: SQLAlchemy on one URL (DuckDB embedded, PostgreSQL in production)."""

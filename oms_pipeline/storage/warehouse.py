@@ -1,0 +1,312 @@
+"""The warehouse: landing, canonical orders and quarantine on one SQLAlchemy URL.
+
+DuckDB (embedded default) allows one writing process at a time, so connections are not pooled:
+each unit of work opens and closes its own, and dbt's subprocess can open the file in between.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+
+from oms_pipeline.domain.ingestion import OrderEvent, QuarantinedPayload
+from oms_pipeline.domain.orders import Order
+from oms_pipeline.storage import schema
+
+CHUNK = 2000  # rows per statement: bounds parameter counts on both backends
+
+
+def _create_initial_tables(conn: Connection) -> None:
+    for table in (schema.raw_order_events, schema.orders, schema.order_lines, schema.quarantined_orders,
+                  schema.normalized_events, schema.ingestion_cursors):
+        table.create(conn, checkfirst=True)
+
+
+# Versioned DDL: append a (version, name, function) to change the schema; never edit a landed one.
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "landing, canonical orders, quarantine, cursors", _create_initial_tables),
+]
+
+
+@dataclass(frozen=True)
+class LandingResult:
+    """How many events were new and how many the warehouse already had."""
+
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """How many canonical orders were written and how many were older than what is stored."""
+
+    written: int
+    stale: int
+    lines: int
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; DuckDB without a pool (single writer across processes)."""
+    if url.startswith("duckdb"):
+        return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+class Warehouse:
+    """Typed access to the warehouse tables. Every write is one transaction."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+
+    @property
+    def backend(self) -> str:
+        """``duckdb`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        """Close every connection (lets another process open a DuckDB file)."""
+        self.engine.dispose()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations not yet applied; return their versions."""
+        applied_now: list[int] = []
+        with self.engine.begin() as conn:
+            schema.schema_migrations.create(conn, checkfirst=True)
+            done = set(conn.execute(sa.select(schema.schema_migrations.c.version)).scalars())
+            for version, name, apply in MIGRATIONS:
+                if version in done:
+                    continue
+                apply(conn)
+                conn.execute(sa.insert(schema.schema_migrations).values(
+                    version=version, name=name, applied_at=datetime.now(UTC)))
+                applied_now.append(version)
+        return applied_now
+
+    # -- landing ---------------------------------------------------------------------------
+
+    def land_events(self, shop_domain: str, events: Sequence[OrderEvent], run_id: str) -> LandingResult:
+        """Append events verbatim; an (order, version) already landed is not landed again."""
+        now = datetime.now(UTC)
+        unique: dict[str, OrderEvent] = {}
+        for event in events:
+            unique.setdefault(event.event_key, event)
+        inserted = 0
+        t = schema.raw_order_events
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(unique.values())):
+                known = set(conn.execute(sa.select(t.c.event_key).where(
+                    t.c.shop_domain == shop_domain, t.c.event_key.in_([e.event_key for e in chunk]))).scalars())
+                rows = [
+                    {"shop_domain": shop_domain, "event_key": e.event_key, "order_id": e.order_id,
+                     "updated_at": e.updated_at, "source_api": e.source_api, "payload": e.payload_json,
+                     "payload_sha256": e.payload_sha256, "ingested_at": now, "run_id": run_id}
+                    for e in chunk if e.event_key not in known
+                ]
+                if rows:
+                    # ON CONFLICT guards against a concurrent run landing the same version meanwhile.
+                    conn.execute(postgresql.insert(t).on_conflict_do_nothing(
+                        index_elements=["shop_domain", "event_key"]), rows)
+                    inserted += len(rows)
+        return LandingResult(inserted=inserted, duplicates=len(events) - inserted)
+
+    def pending_events(self, shop_domain: str) -> list[OrderEvent]:
+        """Landed events not yet normalized (this run's, and any an interrupted run left behind)."""
+        t, n = schema.raw_order_events, schema.normalized_events
+        done = sa.select(n.c.event_key).where(n.c.shop_domain == shop_domain, n.c.event_key == t.c.event_key)
+        query = (sa.select(t.c.source_api, t.c.payload, t.c.order_id, t.c.updated_at)
+                 .where(t.c.shop_domain == shop_domain, ~sa.exists(done))
+                 .order_by(t.c.updated_at, t.c.event_key))
+        with self.engine.connect() as conn:
+            return [OrderEvent(source_api=r.source_api, payload_json=r.payload, order_id=r.order_id,
+                               updated_at=r.updated_at) for r in conn.execute(query)]
+
+    def shops_with_events(self) -> list[str]:
+        """Every shop that has landed order events."""
+        t = schema.raw_order_events
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(t.c.shop_domain).distinct()).scalars())
+
+    def mark_normalized(self, shop_domain: str, outcomes: dict[str, str], run_id: str) -> None:
+        """Record what normalization made of each event key."""
+        now = datetime.now(UTC)
+        rows = [{"shop_domain": shop_domain, "event_key": key, "outcome": outcome, "run_id": run_id,
+                 "normalized_at": now} for key, outcome in outcomes.items()]
+        with self.engine.begin() as conn:
+            for chunk in _chunks(rows):
+                conn.execute(postgresql.insert(schema.normalized_events).on_conflict_do_nothing(
+                    index_elements=["shop_domain", "event_key"]), list(chunk))
+
+    # -- canonical orders ------------------------------------------------------------------
+
+    def upsert_orders(self, pairs: Sequence[tuple[Order, OrderEvent]], run_id: str) -> UpsertResult:
+        """Store each order unless a newer version is already stored; its lines are replaced with it."""
+        if not pairs:
+            return UpsertResult(0, 0, 0)
+        now = datetime.now(UTC)
+        o, lines_t = schema.orders, schema.order_lines
+        by_shop: dict[str, list[tuple[Order, OrderEvent]]] = {}
+        for pair in pairs:
+            by_shop.setdefault(pair[0].shop_domain, []).append(pair)
+        written = stale = line_count = 0
+        with self.engine.begin() as conn:
+            for shop, shop_pairs in by_shop.items():
+                stored: dict[str, datetime] = {}
+                ids = [order.id for order, _ in shop_pairs]
+                for chunk in _chunks(ids):
+                    stored.update(conn.execute(sa.select(o.c.order_id, o.c.updated_at).where(
+                        o.c.shop_domain == shop, o.c.order_id.in_(chunk))).tuples().all())
+                fresh = [(order, event) for order, event in shop_pairs
+                         if order.id not in stored or order.updated_at > stored[order.id]]
+                stale += len(shop_pairs) - len(fresh)
+                replace = [order.id for order, _ in fresh if order.id in stored]
+                for chunk in _chunks(replace):
+                    conn.execute(sa.delete(lines_t).where(lines_t.c.shop_domain == shop,
+                                                          lines_t.c.order_id.in_(chunk)))
+                    conn.execute(sa.delete(o).where(o.c.shop_domain == shop, o.c.order_id.in_(chunk)))
+                order_rows = [_order_row(order, event, run_id, now) for order, event in fresh]
+                line_rows = [row for order, _ in fresh for row in _line_rows(order)]
+                for chunk in _chunks(order_rows):
+                    conn.execute(sa.insert(o), list(chunk))
+                for chunk in _chunks(line_rows):
+                    conn.execute(sa.insert(lines_t), list(chunk))
+                written += len(fresh)
+                line_count += len(line_rows)
+        return UpsertResult(written=written, stale=stale, lines=line_count)
+
+    # -- quarantine ------------------------------------------------------------------------
+
+    def quarantine(self, shop_domain: str, items: Sequence[QuarantinedPayload], run_id: str) -> int:
+        """Keep refused payloads with their reasons; seeing one again only updates ``last_seen_at``."""
+        if not items:
+            return 0
+        now = datetime.now(UTC)
+        q = schema.quarantined_orders
+        new = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list({i.event.event_key: i for i in items}.values())):
+                keys = [i.event.event_key for i in chunk]
+                known = set(conn.execute(sa.select(q.c.event_key).where(
+                    q.c.shop_domain == shop_domain, q.c.event_key.in_(keys))).scalars())
+                if known:
+                    conn.execute(sa.update(q).where(q.c.shop_domain == shop_domain, q.c.event_key.in_(known))
+                                 .values(last_seen_at=now, run_id=run_id))
+                rows = [
+                    {"shop_domain": shop_domain, "event_key": i.event.event_key, "order_id": i.event.order_id,
+                     "order_name": i.order_name, "updated_at": i.event.updated_at, "reason": i.error.reason,
+                     "errors": json.dumps([e.model_dump() for e in i.error.errors]),
+                     "payload": i.event.payload_json, "first_seen_at": now, "last_seen_at": now,
+                     "run_id": run_id}
+                    for i in chunk if i.event.event_key not in known
+                ]
+                if rows:
+                    conn.execute(sa.insert(q), rows)
+                    new += len(rows)
+        return new
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def high_water_mark(self, shop_domain: str, stream: str = "orders") -> str | None:
+        """The stored high-water mark of a stream."""
+        c = schema.ingestion_cursors
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(c.c.high_water_mark).where(
+                c.c.shop_domain == shop_domain, c.c.stream == stream)).scalar_one_or_none()
+
+    def set_high_water_mark(self, shop_domain: str, mark: str, stream: str = "orders") -> None:
+        """Store a stream's high-water mark."""
+        c = schema.ingestion_cursors
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            updated = conn.execute(sa.update(c).where(c.c.shop_domain == shop_domain, c.c.stream == stream)
+                                   .values(high_water_mark=mark, updated_at=now)).rowcount
+            if not updated:
+                conn.execute(sa.insert(c).values(shop_domain=shop_domain, stream=stream, high_water_mark=mark,
+                                                 updated_at=now))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def count(self, table: sa.Table, **where: Any) -> int:
+        """Rows of ``table`` matching equality filters."""
+        query = sa.select(sa.func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def frame(self, query: sa.Select) -> pd.DataFrame:
+        """A query's result as a DataFrame."""
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def orders_of_run(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The canonical orders a run wrote, and their lines."""
+        o, lines_t = schema.orders, schema.order_lines
+        orders = self.frame(sa.select(o).where(o.c.run_id == run_id))
+        lines = self.frame(sa.select(lines_t).join(o, sa.and_(o.c.shop_domain == lines_t.c.shop_domain,
+                                                               o.c.order_id == lines_t.c.order_id))
+                           .where(o.c.run_id == run_id).with_only_columns(*lines_t.c))
+        return orders, lines
+
+    def quarantine_reasons(self, run_id: str | None = None) -> dict[str, int]:
+        """Quarantined payloads counted by the field their first error names."""
+        q = schema.quarantined_orders
+        query = sa.select(q.c.reason)
+        if run_id:
+            query = query.where(q.c.run_id == run_id)
+        counts: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for reason in conn.execute(query).scalars():
+                field = reason.split(":", 1)[0]
+                counts[field] = counts.get(field, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _order_row(order: Order, event: OrderEvent, run_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "shop_domain": order.shop_domain, "order_id": order.id, "order_gid": order.admin_graphql_api_id,
+        "order_name": order.name, "order_number": order.number, "created_at": order.created_at,
+        "updated_at": order.updated_at, "processed_at": order.processed_at, "cancelled_at": order.cancelled_at,
+        "cancel_reason": order.cancel_reason, "closed_at": order.closed_at, "email": order.email,
+        "customer_id": order.customer.id if order.customer else None, "currency": order.currency,
+        "presentment_currency": order.presentment_currency, "subtotal_price": order.subtotal_price.amount,
+        "total_discounts": order.total_discounts.amount, "total_shipping": order.total_shipping.amount,
+        "total_tax": order.total_tax.amount, "total_price": order.total_price.amount,
+        "presentment_total_price": order.presentment_total_price.amount,
+        "line_items_total": order.line_items_total.amount, "line_count": len(order.line_items),
+        "unit_count": order.unit_count, "financial_status": order.financial_status.value,
+        "fulfillment_status": order.fulfillment_status.value, "source_name": order.source_name,
+        "tags": ", ".join(order.tags), "note": order.note,
+        "shipping_country_code": order.shipping_address.country_code if order.shipping_address else None,
+        "billing_country_code": order.billing_address.country_code if order.billing_address else None,
+        "is_test": order.test, "source_event_key": event.event_key, "ingested_at": now, "run_id": run_id,
+    }
+
+
+def _line_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {"shop_domain": order.shop_domain, "order_id": order.id, "line_id": line.id, "position": position,
+         "sku": line.sku, "title": line.title, "variant_title": line.variant_title, "vendor": line.vendor,
+         "product_id": line.product_id, "variant_id": line.variant_id, "quantity": line.quantity,
+         "unit_price": line.unit_price.amount, "total_discount": line.total_discount.amount,
+         "line_total": line.line_total.amount, "currency": line.unit_price.currency,
+         "requires_shipping": line.requires_shipping, "is_gift_card": line.is_gift_card,
+         "order_updated_at": order.updated_at}
+        for position, line in enumerate(order.line_items)
+    ]
