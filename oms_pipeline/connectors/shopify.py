@@ -1,0 +1,310 @@
+"""Shopify Admin API client (version 2025-01): incremental order fetch over GraphQL or REST.
+
+Pacing follows Shopify's rate limits rather than discovering them by failure: on GraphQL the
+leaky-bucket state in ``extensions.cost.throttleStatus`` tells how long to wait before the next
+query can be afforded; on REST, ``X-Shopify-Shop-Api-Call-Limit`` tells how full the bucket is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import httpx
+
+from oms_pipeline.connectors.http import TransientHTTPError, build_client, raise_for_transient, retrying
+from oms_pipeline.domain.ingestion import OrderEvent, PollWindow
+
+log = logging.getLogger(__name__)
+
+# Page sizes chosen so OrdersPage's requested cost stays under Shopify's 1,000-point limit
+# (checked against Shopify's schema in the tests).
+ORDERS_PER_PAGE = 8
+LINE_ITEMS_PER_PAGE = 10
+MORE_LINE_ITEMS_PER_PAGE = 50
+REST_PAGE_LIMIT = 250
+REST_BUCKET_SIZE = 40
+REST_LEAK_PER_S = 2.0
+
+
+def load_document(name: str) -> str:
+    """A GraphQL document shipped in ``connectors/graphql/``."""
+    return resources.files("oms_pipeline.connectors").joinpath("graphql", name).read_text()
+
+
+class ShopifyAPIError(RuntimeError):
+    """An answer from Shopify that retrying will not fix (bad query, auth, user errors)."""
+
+
+@dataclass
+class ThrottleState:
+    """Shopify's GraphQL leaky bucket, as last reported, and when."""
+
+    maximum: float = 1000.0
+    available: float = 1000.0
+    restore_rate: float = 50.0
+    at: float = 0.0
+
+    def available_at(self, now: float) -> float:
+        """Points estimated available at ``now``."""
+        return min(self.maximum, self.available + self.restore_rate * max(0.0, now - self.at))
+
+    def wait_for(self, cost: float, now: float) -> float:
+        """Seconds to wait until ``cost`` points are affordable."""
+        missing = min(cost, self.maximum) - self.available_at(now)
+        return max(0.0, missing / self.restore_rate) if missing > 0 else 0.0
+
+
+@dataclass
+class FetchStats:
+    """What one fetch cost: requests, retries, waits and points."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled_answers: int = 0
+    paced_wait_s: float = 0.0
+    points_spent: float = 0.0
+    pages: int = 0
+    orders: int = 0
+    extra_line_item_pages: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+class ShopifyClient:
+    """One shop's Admin API client. Use as a context manager or call ``close()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        shop_domain: str,
+        *,
+        api_version: str = "2025-01",
+        timeout_s: float = 20.0,
+        max_attempts: int = 6,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.shop_domain = shop_domain
+        self.api_version = api_version
+        self._http = build_client(
+            base_url,
+            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json",
+                     "Accept": "application/json"},
+            timeout_s=timeout_s,
+            transport=transport,
+        )
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._clock = clock
+        self._throttle: ThrottleState | None = None
+        self._last_cost: dict[str, float] = {}
+        self._rest_used: float = 0.0
+        self._rest_at: float = 0.0
+        self.stats = FetchStats()
+
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    # -- GraphQL ---------------------------------------------------------------------------
+
+    def graphql(self, document: str, variables: dict[str, Any], operation: str) -> dict[str, Any]:
+        """Run one GraphQL operation with pacing and retries; return its ``data``."""
+        path = f"/admin/api/{self.api_version}/graphql.json"
+        body = {"query": document, "variables": variables, "operationName": operation}
+        for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
+            with attempt:
+                self._pace(operation)
+                self.stats.requests += 1
+                response = self._http.post(path, json=body)
+                self._count_status(response.status_code)
+                raise_for_transient(response)
+                if response.status_code == 401:
+                    raise ShopifyAPIError(f"{self.shop_domain}: access token refused (401)")
+                if response.status_code != 200:
+                    raise ShopifyAPIError(f"{self.shop_domain}: GraphQL answered {response.status_code}")
+                payload = response.json()
+                self._note_cost(operation, payload.get("extensions", {}).get("cost"))
+                errors = payload.get("errors") or []
+                if any(_error_code(e) == "THROTTLED" for e in errors):
+                    self.stats.throttled_answers += 1
+                    wait = self._throttle.wait_for(self._last_cost.get(operation, 0), self._clock()) \
+                        if self._throttle else 1.0
+                    raise TransientHTTPError("GraphQL THROTTLED", status=200, retry_after=wait)
+                if errors:
+                    raise ShopifyAPIError(f"{self.shop_domain}: GraphQL errors: {json.dumps(errors)[:500]}")
+                return payload["data"]
+        raise AssertionError("unreachable: retrying re-raises")
+
+    def _pace(self, operation: str) -> None:
+        # Wait until the bucket can afford this operation's last known cost, so we never send a
+        # query the store would have to refuse.
+        if self._throttle is None or operation not in self._last_cost:
+            return
+        wait = self._throttle.wait_for(self._last_cost[operation], self._clock())
+        if wait > 0:
+            self.stats.paced_wait_s += wait
+            self._sleep(wait)
+
+    def _note_cost(self, operation: str, cost: dict[str, Any] | None) -> None:
+        if not cost:
+            return
+        status = cost.get("throttleStatus") or {}
+        if status:
+            self._throttle = ThrottleState(
+                maximum=float(status["maximumAvailable"]),
+                available=float(status["currentlyAvailable"]),
+                restore_rate=float(status["restoreRate"]),
+                at=self._clock(),
+            )
+        if cost.get("requestedQueryCost") is not None:
+            self._last_cost[operation] = float(cost["requestedQueryCost"])
+        if cost.get("actualQueryCost") is not None:
+            self.stats.points_spent += float(cost["actualQueryCost"])
+
+    def iter_order_events_graphql(self, window: PollWindow) -> Iterator[OrderEvent]:
+        """Every order version changed in ``window``, oldest change first, as GraphQL ``Order`` nodes.
+
+        Shopify's cursors encode the sort key, so an order updated while we page moves to the end of
+        the sort and is read there (or by the next window): nothing is skipped.
+        """
+        document = load_document("orders_page.graphql")
+        after: str | None = None
+        while True:
+            data = self.graphql(
+                document,
+                {"first": ORDERS_PER_PAGE, "after": after, "query": window.shopify_search(),
+                 "lineItems": LINE_ITEMS_PER_PAGE},
+                "OrdersPage",
+            )
+            connection = data["orders"]
+            self.stats.pages += 1
+            for node in connection["nodes"]:
+                self._complete_line_items(node)
+                self.stats.orders += 1
+                yield OrderEvent.from_payload("graphql", node)
+            page = connection["pageInfo"]
+            if not page["hasNextPage"]:
+                return
+            after = page["endCursor"]
+
+    def _complete_line_items(self, node: dict[str, Any]) -> None:
+        # An order with more lines than the first page holds: read the rest, so the version we
+        # land is whole.
+        lines = node.get("lineItems")
+        if not isinstance(lines, dict) or not (lines.get("pageInfo") or {}).get("hasNextPage"):
+            return
+        document = load_document("order_line_items.graphql")
+        after = lines["pageInfo"]["endCursor"]
+        while True:
+            data = self.graphql(document, {"id": node["id"], "first": MORE_LINE_ITEMS_PER_PAGE, "after": after},
+                                "OrderLineItems")
+            self.stats.extra_line_item_pages += 1
+            more = data["order"]["lineItems"]
+            lines["nodes"].extend(more["nodes"])
+            if not more["pageInfo"]["hasNextPage"]:
+                lines["pageInfo"] = more["pageInfo"]
+                return
+            after = more["pageInfo"]["endCursor"]
+
+    def latest_change(self, after: str | None) -> str | None:
+        """The newest order ``updatedAt`` strictly after ``after`` (ISO), or None if nothing changed."""
+        query = f"updated_at:>'{after}'" if after else None
+        data = self.graphql(load_document("latest_order_change.graphql"), {"query": query}, "LatestOrderChange")
+        nodes = data["orders"]["nodes"]
+        return nodes[0]["updatedAt"] if nodes else None
+
+    # -- REST ------------------------------------------------------------------------------
+
+    def iter_order_events_rest(self, window: PollWindow) -> Iterator[OrderEvent]:
+        """Every order version changed in ``window`` via REST ``orders.json``, following ``Link`` pages."""
+        first: dict[str, Any] = {"status": "any", "limit": REST_PAGE_LIMIT}
+        if window.start:
+            first["updated_at_min"] = window.start.isoformat()
+        if window.end:
+            first["updated_at_max"] = window.end.isoformat()
+        params: dict[str, Any] | None = first
+        url: str = f"/admin/api/{self.api_version}/orders.json"
+        while True:
+            response = self._rest_get(url, params)
+            self.stats.pages += 1
+            for order in response.json()["orders"]:
+                self.stats.orders += 1
+                yield OrderEvent.from_payload("rest", order)
+            next_url = next_link(response.headers.get("Link"))
+            if not next_url:
+                return
+            # The next page's URL carries page_info and limit only; Shopify refuses other params.
+            url, params = next_url, None
+
+    def _rest_get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
+        for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
+            with attempt:
+                self._pace_rest()
+                self.stats.requests += 1
+                response = self._http.get(url, params=params)
+                self._count_status(response.status_code)
+                self._note_call_limit(response.headers.get("X-Shopify-Shop-Api-Call-Limit"))
+                raise_for_transient(response)
+                if response.status_code != 200:
+                    raise ShopifyAPIError(
+                        f"{self.shop_domain}: GET {url} answered {response.status_code}: {response.text[:300]}"
+                    )
+                return response
+        raise AssertionError("unreachable: retrying re-raises")
+
+    def _note_call_limit(self, header: str | None) -> None:
+        if header and "/" in header:
+            used, _, _size = header.partition("/")
+            self._rest_used, self._rest_at = float(used), self._clock()
+
+    def _pace_rest(self) -> None:
+        # Keep one slot of headroom in the 40-call bucket that drains 2 calls/s.
+        used_now = max(0.0, self._rest_used - REST_LEAK_PER_S * (self._clock() - self._rest_at))
+        if used_now >= REST_BUCKET_SIZE - 1:
+            wait = (used_now - (REST_BUCKET_SIZE - 2)) / REST_LEAK_PER_S
+            self.stats.paced_wait_s += wait
+            self._sleep(wait)
+
+    # -- common ----------------------------------------------------------------------------
+
+    def iter_order_events(self, window: PollWindow, api: str = "graphql") -> Iterator[OrderEvent]:
+        """Order versions changed in ``window`` through the chosen API."""
+        if api == "rest":
+            return self.iter_order_events_rest(window)
+        return self.iter_order_events_graphql(window)
+
+    def _count_retry(self, _state: Any) -> None:
+        self.stats.retries += 1
+
+    def _count_status(self, status: int) -> None:
+        self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+
+
+_LINK = re.compile(r'<([^>]+)>;\s*rel="?([a-z]+)"?')
+
+
+def next_link(header: str | None) -> str | None:
+    """The ``rel="next"`` URL of a Shopify ``Link`` header."""
+    for url, rel in _LINK.findall(header or ""):
+        if rel == "next":
+            return url
+    return None
+
+
+def _error_code(error: Any) -> str | None:
+    return (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
