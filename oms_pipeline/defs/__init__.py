@@ -1,0 +1,1 @@
+"""Dagster definitions: one folder per concern, merged by ``oms_pipeline.definitions``."""

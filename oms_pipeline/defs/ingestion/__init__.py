@@ -1,0 +1,1 @@
+"""Ingestion: store order changes -> landing -> canonical orders / quarantine."""
