@@ -24,12 +24,7 @@ class OrderEvent:
     payload_json: str
     order_id: str | None
     updated_at: str | None
-
-    @property
-    def payload_sha256(self) -> str:
-        """Hash of the payload's content (key order does not matter)."""
-        canonical = json.dumps(json.loads(self.payload_json), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+    payload_sha256: str  # of the content with keys sorted: key order does not change identity
 
     @property
     def event_key(self) -> str:
@@ -51,7 +46,9 @@ class OrderEvent:
             updated_at = stamp if isinstance(stamp, str) and stamp else None
         # Field order and values as the store sent them; only whitespace is not kept.
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        return cls(source_api=source_api, payload_json=text, order_id=order_id, updated_at=updated_at)
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return cls(source_api=source_api, payload_json=text, order_id=order_id, updated_at=updated_at,
+                   payload_sha256=hashlib.sha256(canonical.encode()).hexdigest())
 
 
 @dataclass(frozen=True)
