@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Page sizes chosen so OrdersPage's requested cost stays under Shopify's 1,000-point limit
 # (checked against Shopify's schema in the tests).
-ORDERS_PER_PAGE = 8
+ORDERS_PER_PAGE = 7
 LINE_ITEMS_PER_PAGE = 10
 MORE_LINE_ITEMS_PER_PAGE = 50
 REST_PAGE_LIMIT = 250

@@ -277,6 +277,11 @@ class Warehouse:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def row_counts(self, relations: Iterable[str]) -> dict[str, int]:
+        """Rows in each relation (names as dbt renders them, already quoted)."""
+        with self.engine.connect() as conn:
+            return {r: int(conn.execute(sa.text(f"select count(*) from {r}")).scalar_one()) for r in relations}
+
     def frame(self, query: sa.Select) -> pd.DataFrame:
         """A query's result as a DataFrame."""
         with self.engine.connect() as conn:

@@ -20,6 +20,7 @@ from oms_pipeline.defs.dbt import (
     warehouse_dbt_models,
 )
 from oms_pipeline.defs.dbt.resources import DBT_ENV_VARS
+from oms_pipeline.resources import WarehouseResource
 from oms_pipeline.storage.schema import metadata, order_lines, orders
 
 SHOP = "oms-sandbox.myshopify.com"
@@ -231,10 +232,14 @@ def test_env_derived_from_warehouse_urls(tmp_path: Path):
 def test_dbt_assets_build_the_mart_on_duckdb(tmp_path: Path):
     url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     _load_warehouse(url)
-    result = materialize([warehouse_dbt_models], resources={"dbt": make_dbt_resource(url)})
+    result = materialize([warehouse_dbt_models],
+                         resources={"dbt": make_dbt_resource(url), "warehouse": WarehouseResource(url=url)})
     assert result.success
-    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    events = result.get_asset_materialization_events()
+    materialized = {e.asset_key: e.materialization.metadata for e in events}
     assert AssetKey("orders_daily") in materialized
+    # Row counts are read after dbt exits (DuckDB is single-writer) and reported per model.
+    assert materialized[AssetKey("stg_warehouse__orders")]["dagster/row_count"].value == 3
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
     assert _normalise(_mart_rows(url, "analytics")) == _normalise(EXPECTED_MART)

@@ -4,7 +4,7 @@
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -19,6 +19,7 @@ from oms_pipeline.defs.dbt.resources import (
     default_dbt_target,
     ensure_dbt_manifest,
 )
+from oms_pipeline.resources import WarehouseResource
 
 DBT_GROUP = "warehouse_models"
 DBT_SOURCE_NAME = "warehouse"
@@ -79,13 +80,26 @@ DBT_PROJECT = dbt_project(_TARGET)
     name="warehouse_dbt_models",
     dagster_dbt_translator=WarehouseDbtTranslator(warehouse_kind=_TARGET),
 )
-def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def warehouse_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """Build the dbt models over the warehouse: staging views, then the `orders_daily` mart.
 
     Runs `dbt build` for the selected models, so each model's tests run right after it (and are
     reported as asset checks); a failing test stops the models downstream of it. Reads the
     `orders` / `order_lines` tables the `orders` asset writes and builds into the dbt schema
-    (`analytics` by default), never beside the landing tables.
+    (`analytics` by default), never beside the landing tables. Each model reports its row count.
     """
-    # No connection of ours is open while dbt runs: DuckDB allows one writing process per file.
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context)
+    # Hold the events until dbt has exited: DuckDB allows one writing process per file, so the
+    # row counts can only be read afterwards.
+    events = list(invocation.stream())
+    nodes = invocation.get_artifact("manifest.json")["nodes"]
+    relations = {uid: node["relation_name"] for uid, node in nodes.items() if node.get("relation_name")}
+    counts = warehouse.open().row_counts(relations.values())
+    for event in events:
+        unique_id = event.metadata.get("unique_id") if isinstance(event, Output) else None
+        relation = relations.get(getattr(unique_id, "value", unique_id))
+        if relation in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[relation]})
+        yield event
