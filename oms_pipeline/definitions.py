@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from oms_pipeline.defs.dbt.definitions import build_dbt_definitions
-from oms_pipeline.defs.ingestion.definitions import defs as ingestion_defs
+from oms_pipeline.defs.ingestion.definitions import build_ingestion_definitions
 from oms_pipeline.resources import resources_from_settings
 from oms_pipeline.settings import OmsSettings
 
@@ -14,7 +14,7 @@ def build_definitions(settings: OmsSettings | None = None) -> Definitions:
     """All assets, checks, jobs, sensors and schedules, with resources chosen by ``settings``."""
     settings = settings or OmsSettings()
     return Definitions.merge(
-        ingestion_defs,
+        build_ingestion_definitions(),
         build_dbt_definitions(settings),
         Definitions(resources=resources_from_settings(settings)),
     )

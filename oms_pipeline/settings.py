@@ -43,9 +43,6 @@ class OmsSettings(BaseSettings):
     ingest_start: str | None = Field(
         default=None, description="ISO timestamp of the first poll's lower bound; default: all history."
     )
-    dbt_target: Literal["duckdb", "postgres"] | None = Field(
-        default=None, description="dbt target; default follows the warehouse URL."
-    )
 
     @cached_property
     def resolved_warehouse_url(self) -> str:

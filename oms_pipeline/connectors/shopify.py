@@ -130,6 +130,7 @@ class ShopifyClient:
             with attempt:
                 self._pace(operation)
                 self.stats.requests += 1
+                sent_at = self._clock()
                 response = self._http.post(path, json=body)
                 self._count_status(response.status_code)
                 raise_for_transient(response)
@@ -138,7 +139,7 @@ class ShopifyClient:
                 if response.status_code != 200:
                     raise ShopifyAPIError(f"{self.shop_domain}: GraphQL answered {response.status_code}")
                 payload = response.json()
-                self._note_cost(operation, payload.get("extensions", {}).get("cost"))
+                self._note_cost(operation, payload.get("extensions", {}).get("cost"), sent_at)
                 errors = payload.get("errors") or []
                 if any(_error_code(e) == "THROTTLED" for e in errors):
                     self.stats.throttled_answers += 1
@@ -160,7 +161,9 @@ class ShopifyClient:
             self.stats.paced_wait_s += wait
             self._sleep(wait)
 
-    def _note_cost(self, operation: str, cost: dict[str, Any] | None) -> None:
+    def _note_cost(self, operation: str, cost: dict[str, Any] | None, sent_at: float) -> None:
+        # The store measured its bucket somewhere between our send and its answer: dating the
+        # reading at send time can only underestimate what has refilled since.
         if not cost:
             return
         status = cost.get("throttleStatus") or {}
@@ -169,7 +172,7 @@ class ShopifyClient:
                 maximum=float(status["maximumAvailable"]),
                 available=float(status["currentlyAvailable"]),
                 restore_rate=float(status["restoreRate"]),
-                at=self._clock(),
+                at=sent_at,
             )
         if cost.get("requestedQueryCost") is not None:
             self._last_cost[operation] = float(cost["requestedQueryCost"])

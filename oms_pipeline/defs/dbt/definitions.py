@@ -34,10 +34,10 @@ build_warehouse_models_schedule = ScheduleDefinition(
 
 
 def build_dbt_definitions(settings: OmsSettings) -> Definitions:
-    """dbt assets, job and schedule, with the dbt resource pointed at the settings' warehouse."""
+    """dbt assets, job and schedule, with the dbt resource (and its target) following the warehouse URL."""
     return Definitions(
         assets=[warehouse_dbt_models],
         jobs=[build_warehouse_models_job],
         schedules=[build_warehouse_models_schedule],
-        resources={"dbt": make_dbt_resource(settings.resolved_warehouse_url, settings.dbt_target)},
+        resources={"dbt": make_dbt_resource(settings.resolved_warehouse_url)},
     )

@@ -128,14 +128,13 @@ def make_dbt_resource(
 
 
 def default_dbt_target() -> DbtTarget:
-    """The dbt target this deployment uses: ``OMS_DBT_TARGET``, else the settings' choice or URL."""
+    """The dbt target this deployment uses: ``OMS_DBT_TARGET``, else the one the warehouse URL needs."""
     explicit = os.environ.get("OMS_DBT_TARGET")
     if explicit in ("duckdb", "postgres"):
         return explicit  # type: ignore[return-value]
     from oms_pipeline.settings import OmsSettings
 
-    settings = OmsSettings()
-    return settings.dbt_target or target_for_url(settings.resolved_warehouse_url)
+    return target_for_url(OmsSettings().resolved_warehouse_url)
 
 
 def dbt_project(target: DbtTarget | None = None) -> DbtProject:

@@ -1,7 +1,13 @@
 """Data-quality gate on canonical orders: a Great Expectations suite run as a blocking asset check."""
 
 # No `from __future__ import annotations`: Dagster reads the parameter annotations at runtime.
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    MetadataValue,
+    asset_check,
+)
 
 from oms_pipeline.quality.order_expectations import validate_orders
 from oms_pipeline.resources import WarehouseResource
@@ -15,7 +21,7 @@ def orders_pass_expectations(context: AssetCheckExecutionContext, warehouse: War
     Blocking: anything downstream of ``orders`` in the run (writebacks, later) does not run on a batch
     that fails.
     """
-    orders, lines = warehouse.open().orders_of_run(context.run_id)
+    orders, lines = warehouse.open().orders_of_run(context.run.run_id)
     report = validate_orders(orders, lines)
     failed = [r for r in report.results if not r.success]
     return AssetCheckResult(

@@ -1,0 +1,127 @@
+"""``oms``: the command line of oms-pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import typer
+
+from oms_pipeline.settings import OmsSettings, ensure_dagster_home
+
+app = typer.Typer(help="oms-pipeline: order operations for eCommerce teams, on Dagster.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="The local sandbox that emulates the store's APIs.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: each prints figures and ends with one JSON line.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(bench_app, name="bench")
+
+
+def _emit(summary: dict[str, Any]) -> None:
+    typer.echo(json.dumps(summary, default=str, sort_keys=False))
+
+
+@app.command()
+def migrate() -> None:
+    """Create or migrate the warehouse schema at OMS_WAREHOUSE_URL."""
+    from oms_pipeline.storage.warehouse import Warehouse
+
+    settings = OmsSettings()
+    applied = Warehouse(settings.resolved_warehouse_url).migrate()
+    typer.echo(f"warehouse {settings.resolved_warehouse_url}: applied migrations {applied or 'none (up to date)'}")
+
+
+@app.command()
+def ingest(
+    once: bool = typer.Option(False, "--once", help="One poll pass, then exit (the only mode for now)."),
+    api: str = typer.Option(None, help="graphql or rest (default: OMS_SHOPIFY_API)."),
+) -> None:
+    """Poll the store named by the settings once, with the same Dagster job the sensor runs.
+
+    Prints one JSON line: the run, events landed, orders written, quarantined by reason.
+    """
+    if not once:
+        raise typer.BadParameter("only --once is supported here; the Dagster sensor polls continuously "
+                                 "(oms ui).", param_hint="--once")
+    from oms_pipeline.runner import run_ingestion
+
+    settings = OmsSettings(**({"shopify_api": api} if api else {}))
+    ensure_dagster_home(settings)
+    _emit(run_ingestion(settings))
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: int = typer.Option(8787, help="TCP port on 127.0.0.1."),
+    seed: int = typer.Option(0, help="Seed of the order generator."),
+    orders: int = typer.Option(200, help="Orders present at start."),
+    rate_per_min: float = typer.Option(60.0, "--rate-per-min", help="New order events per minute."),
+    faults: float = typer.Option(0.0, help="Fraction of requests answered 429/500/502/timeout."),
+    malformed: float = typer.Option(0.03, help="Fraction of orders that are malformed."),
+    token: str = typer.Option("shpat_sandbox_token", help="The Admin API token it accepts."),
+) -> None:
+    """Serve a Shopify Admin API (2025-01) emulation: GraphQL and REST orders, throttling, faults."""
+    from oms_pipeline.sandbox.server import serve_forever
+
+    serve_forever(port=port, seed=seed, orders=orders, rate_per_min=rate_per_min, faults=faults,
+                  malformed_rate=malformed, token=token)
+
+
+@app.command()
+def demo(
+    orders: int = typer.Option(300, help="Orders the sandbox holds before the first poll."),
+    seed: int = typer.Option(7, help="Sandbox seed."),
+    malformed: float = typer.Option(0.04, help="Fraction of malformed orders."),
+    faults: float = typer.Option(0.05, help="Fraction of sandbox requests that fail (retried)."),
+) -> None:
+    """The main job on embedded defaults: sandbox store -> ingestion job -> dbt, then a summary."""
+    from oms_pipeline.runner import run_demo
+
+    summary = run_demo(orders=orders, seed=seed, malformed=malformed, faults=faults)
+    typer.echo(summary.pop("text"))
+    _emit(summary)
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, help="Port of the Dagster UI."),
+    sandbox: bool = typer.Option(True, help="Also serve the sandbox store and point the code location at it."),
+    sandbox_port: int = typer.Option(8787, help="Port of the sandbox store."),
+) -> None:
+    """Open the Dagster UI (``dagster dev``) on this code location, with the sensor running."""
+    settings = OmsSettings()
+    ensure_dagster_home(settings)
+    env = {**os.environ, "OMS_SENSOR_AUTOSTART": "1"}
+    children: list[subprocess.Popen] = []
+    if sandbox:
+        children.append(subprocess.Popen([sys.executable, "-m", "oms_pipeline.cli", "sandbox", "serve",
+                                          "--port", str(sandbox_port)]))
+        env["OMS_SHOPIFY_URL"] = f"http://127.0.0.1:{sandbox_port}"
+        time.sleep(1.5)
+    try:
+        subprocess.run(["dagster", "dev", "-m", "oms_pipeline.definitions", "-p", str(port)], env=env, check=False)
+    finally:
+        for child in children:
+            child.terminate()
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    orders: int = typer.Option(10000, help="Orders in the sandbox store."),
+    api: str = typer.Option("graphql", help="graphql or rest."),
+    seed: int = typer.Option(1, help="Sandbox seed."),
+) -> None:
+    """Ingest N orders from a loopback sandbox through the full job; last line is JSON figures."""
+    from oms_pipeline.runner import bench_ingestion
+
+    figures = bench_ingestion(orders=orders, api=api, seed=seed)
+    for key, value in figures.items():
+        typer.echo(f"{key:>24}: {value}")
+    _emit(figures)
+
+
+if __name__ == "__main__":
+    app()
