@@ -1,0 +1,204 @@
+"""The sandbox over real HTTP: a Starlette app served by uvicorn, in a background thread or blocking.
+
+Every request goes through the same gate, in Shopify's order: API version in the path (404),
+access token (401), injected faults (which change nothing), the REST call bucket (429), then the
+store catches up on due events and the API answers.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from oms_pipeline.sandbox.faults import FaultInjector
+from oms_pipeline.sandbox.graphql_api import GraphQLAPI
+from oms_pipeline.sandbox.rest_api import RestAPI
+from oms_pipeline.sandbox.store import SandboxStore
+
+API_VERSION = "2025-01"
+DEFAULT_TOKEN = "shpat_sandbox_token"
+DEFAULT_SHOP = "oms-sandbox.myshopify.com"
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+REST_THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+
+
+class _JSON(JSONResponse):
+    """JSON as Shopify sends it: UTF-8, not ASCII-escaped."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class SandboxServer:
+    """A Shopify Admin API (2025-01) emulation on loopback. ``with SandboxServer(store) as sb: sb.url``."""
+
+    def __init__(self, store: SandboxStore | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 token: str = DEFAULT_TOKEN, shop_domain: str = DEFAULT_SHOP, faults: float = 0.0,
+                 timeout_fault_s: float = 30.0, restore_rate: float = 100.0, bucket_size: float = 2000.0,
+                 rest_bucket_size: int = 40, rest_leak_per_s: float = 2.0, seed: int = 0):
+        self.store = store if store is not None else SandboxStore(seed=seed)
+        self.host = host
+        self.port = port
+        self.token = token
+        self.shop_domain = shop_domain
+        self.faults = FaultInjector(faults, seed=seed, timeout_s=timeout_fault_s)
+        self.graphql = GraphQLAPI(self.store, bucket_size=bucket_size, restore_rate=restore_rate)
+        self.rest = RestAPI(self.store, bucket_size=rest_bucket_size, leak_per_s=rest_leak_per_s)
+        self.app = Starlette(routes=[
+            Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
+            Route("/admin/api/{version}/orders.json", self._orders, methods=["GET"]),
+            Route("/admin/api/{version}/orders/count.json", self._count, methods=["GET"]),
+            Route("/admin/api/{version}/orders/{order_id}.json", self._order, methods=["GET"]),
+        ])
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server (``http://127.0.0.1:<port>``)."""
+        return f"http://{self.host}:{self.port}"
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def bind(self) -> socket.socket:
+        """Bind the listening socket (port 0 picks a free one; ``port`` then holds the real one)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(128)
+        self.port = sock.getsockname()[1]
+        self._socket = sock
+        return sock
+
+    def uvicorn_server(self) -> uvicorn.Server:
+        """A uvicorn server for the app; a stalled (timeout-fault) request cannot hold shutdown long."""
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=1)
+        return uvicorn.Server(config)
+
+    def start(self, timeout_s: float = 10.0) -> SandboxServer:
+        """Serve in a background thread; returns once the server accepts connections."""
+        sock = self.bind()
+        self._server = self.uvicorn_server()
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name=f"sandbox:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"sandbox server did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the gate ---------------------------------------------------------------------------------
+
+    async def _gate(self, request: Request, api: str) -> Response | None:
+        """The answer that stops a request before the API sees it, or None to go on."""
+        self.store.count("requests")
+        self.store.count(f"requests_{api}")
+        if request.path_params["version"] != API_VERSION:
+            return _JSON({"errors": "Not Found"}, status_code=404)
+        token = request.headers.get("X-Shopify-Access-Token")
+        if token != self.token:
+            self.store.count("unauthorized")
+            return _JSON({"errors": INVALID_TOKEN}, status_code=401)
+        fault = self.faults.pick()
+        if fault:
+            self.store.count("faults")
+            self.store.count(f"fault_{fault}")
+            return await self.faults.answer(fault, rest=api == "rest")
+        if api == "rest":
+            bucket = self.rest.bucket(token)
+            if not bucket.add():
+                self.store.count("throttled")
+                self.store.count("throttled_rest")
+                return _JSON({"errors": REST_THROTTLED}, status_code=429,
+                             headers={"Retry-After": "2.0", "X-Shopify-Shop-Api-Call-Limit": bucket.header()})
+        self.store.catch_up()
+        return None
+
+    def _headers(self, request: Request, extra: dict[str, str]) -> dict[str, str]:
+        headers = {"X-Shopify-API-Version": API_VERSION, **extra}
+        if "graphql.json" not in request.url.path:
+            headers["X-Shopify-Shop-Api-Call-Limit"] = self.rest.bucket(self.token).header()
+        return headers
+
+    # -- endpoints --------------------------------------------------------------------------------
+
+    async def _graphql(self, request: Request) -> Response:
+        stop = await self._gate(request, "graphql")
+        if stop:
+            return stop
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        status, payload = self.graphql.answer(self.token, body)
+        return _JSON(payload, status_code=status, headers=self._headers(request, {}))
+
+    async def _orders(self, request: Request) -> Response:
+        stop = await self._gate(request, "rest")
+        if stop:
+            return stop
+        # Links point back at this server under the name the client used for it.
+        own_url = str(request.url.replace(query=""))
+        status, payload, headers = self.rest.orders(request.query_params, own_url)
+        return _JSON(payload, status_code=status, headers=self._headers(request, headers))
+
+    async def _order(self, request: Request) -> Response:
+        stop = await self._gate(request, "rest")
+        if stop:
+            return stop
+        status, payload, headers = self.rest.order(request.path_params["order_id"], request.query_params)
+        return _JSON(payload, status_code=status, headers=self._headers(request, headers))
+
+    async def _count(self, request: Request) -> Response:
+        stop = await self._gate(request, "rest")
+        if stop:
+            return stop
+        status, payload, headers = self.rest.count(request.query_params)
+        return _JSON(payload, status_code=status, headers=self._headers(request, headers))
+
+
+def serve_forever(port: int = 8787, seed: int = 0, orders: int = 200, rate_per_min: float = 60.0,
+                  faults: float = 0.0, malformed_rate: float = 0.03, *, token: str = DEFAULT_TOKEN,
+                  host: str = "127.0.0.1", shop_domain: str = DEFAULT_SHOP, timeout_fault_s: float = 30.0) -> None:
+    """Serve a sandbox store in the foreground until Ctrl-C (``oms sandbox serve``)."""
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=rate_per_min, malformed_rate=malformed_rate)
+    sandbox = SandboxServer(store, host=host, port=port, token=token, shop_domain=shop_domain, faults=faults,
+                            timeout_fault_s=timeout_fault_s, seed=seed)
+    sock = sandbox.bind()
+    print(f"sandbox store {shop_domain} at {sandbox.url} (Admin API {API_VERSION}) token {token}; "
+          f"{orders} orders, seed {seed}, {rate_per_min:g} events/min, {faults:.0%} faulted requests; "
+          "Ctrl-C stops it", flush=True)
+    try:
+        sandbox.uvicorn_server().run(sockets=[sock])  # uvicorn handles Ctrl-C and shuts down cleanly
+    finally:
+        sock.close()

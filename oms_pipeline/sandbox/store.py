@@ -1,0 +1,227 @@
+"""The sandbox store: thread-safe in-memory orders that keep changing, on a clock.
+
+Orders are created up front (spread over the past three days) and then keep being created and
+changed at ``rate_per_min`` events per minute of the clock. Events are applied lazily: each request
+catches up the events that fell due since the previous one, each stamped with its own due time,
+so the store's history is a function of the seed and the clock readings.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from oms_pipeline.sandbox.generator import OrderGenerator, apply_faults, rest_time
+
+Clock = Callable[[], datetime]
+
+HISTORY = timedelta(days=3)
+# Weights of the kinds of store events; a kind with no eligible order falls back to a new order.
+EVENT_WEIGHTS = {"new_order": 30, "edit": 20, "capture": 10, "refund": 8, "fulfill": 20, "cancel": 7}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class OrderRecord:
+    """One order: its clean REST truth, the faults it is served with, and its true timestamps."""
+
+    key: int  # the order id, kept even when the order is served without one
+    order: dict[str, Any]
+    faults: tuple[str, ...]
+    created: datetime
+    updated: datetime
+
+    def rest(self, *, copy_truth: bool = True) -> dict[str, Any]:
+        """The REST element as served (faults applied): a copy, safe to use after the lock is released.
+
+        ``copy_truth=False`` returns a fault-free order's truth itself, for callers that only read
+        it under the lock.
+        """
+        if self.faults:
+            return apply_faults(self.order, self.faults)
+        return copy.deepcopy(self.order) if copy_truth else self.order
+
+    @property
+    def served_id(self) -> str | None:
+        """The id the order is served with, or None when it is served without one."""
+        return None if "missing_id" in self.faults else str(self.key)
+
+    def touch(self, moment: datetime) -> None:
+        """Stamp a change at ``moment`` (never earlier than the current version)."""
+        self.updated = max(self.updated, moment)
+        self.order["updated_at"] = rest_time(self.updated)
+
+
+class MissingId:
+    """``malformed()`` key of an order served without an id: falsy like None, but one per order."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"MissingId({self.name!r})"
+
+
+class SandboxStore:
+    """Orders of one sandbox shop, with a seeded generator and a clock. Safe to share between threads."""
+
+    def __init__(self, seed: int = 0, orders: int = 200, rate_per_min: float = 60.0,
+                 malformed_rate: float = 0.03, clock: Clock | None = None):
+        self.seed = seed
+        self.rate_per_min = rate_per_min
+        self._clock = clock or _utc_now
+        self._lock = threading.RLock()
+        self._stats: Counter[str] = Counter()
+        self._gen = OrderGenerator(seed, malformed_rate)
+        self._records: list[OrderRecord] = []
+        self._by_key: dict[int, OrderRecord] = {}
+        self._started = self.now()
+        self._events_applied = 0
+        self.version = 0  # bumped on every change, so sorted views know when to re-sort
+        self._populate(orders)
+
+    # -- time -----------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The clock, at second precision (as Shopify stamps changes)."""
+        return self._clock().astimezone(UTC).replace(microsecond=0)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Hold it while reading records so no event changes them mid-render."""
+        return self._lock
+
+    # -- test hooks and counters ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters (a copy): requests, throttled answers, faults by kind, events by kind, ..."""
+        with self._lock:
+            return dict(self._stats)
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``key``."""
+        with self._lock:
+            self._stats[key] += n
+
+    def advance(self, n_events: int) -> list[str]:
+        """Apply ``n_events`` store events now (after any that were already due); their kinds."""
+        with self._lock:
+            self.catch_up()
+            now = self.now()
+            return [self._event(now) for _ in range(n_events)]
+
+    def current_versions(self) -> dict[str, str]:
+        """``{order id: updated_at}`` (REST format) of every order served with an id."""
+        with self._lock:
+            self.catch_up()
+            return {r.served_id: rest_time(r.updated) for r in self._records if r.served_id}
+
+    def malformed(self) -> dict[str | MissingId, list[str]]:
+        """Malformed orders: order id (or a falsy ``MissingId`` when served without one) -> fault kinds."""
+        with self._lock:
+            return {(r.served_id or MissingId(r.order["name"])): list(r.faults) for r in self._records if r.faults}
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def records(self) -> list[OrderRecord]:
+        """Every order, oldest first (hold ``lock`` while using them)."""
+        with self._lock:
+            return list(self._records)
+
+    def get(self, order_id: int) -> OrderRecord | None:
+        """The order served with this id, if any."""
+        with self._lock:
+            record = self._by_key.get(order_id)
+            return record if record and record.served_id else None
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def catch_up(self) -> int:
+        """Apply the events due by now at ``rate_per_min``, each at its due time; how many."""
+        if self.rate_per_min <= 0:
+            return 0
+        with self._lock:
+            interval = timedelta(seconds=60.0 / self.rate_per_min)
+            now = self._clock()
+            applied = 0
+            while self._started + interval * (self._events_applied + 1) <= now:
+                self._events_applied += 1
+                due = (self._started + interval * self._events_applied).replace(microsecond=0)
+                self._event(due)
+                applied += 1
+            return applied
+
+    def _populate(self, n: int) -> None:
+        rng = self._gen.rng
+        # Up to one second before start: a change made "now" is then strictly newer than history.
+        end = self._started - timedelta(seconds=1)
+        span = int(HISTORY.total_seconds())
+        offsets = sorted(rng.randrange(span) for _ in range(n))
+        for offset in offsets:
+            created = end - timedelta(seconds=span - offset)
+            record = self._new_record(created)
+            # History: some orders have since been paid, shipped, edited or cancelled.
+            left = int((end - created).total_seconds())
+            changes = rng.choices((0, 1, 2, 3), (40, 30, 20, 10))[0] if left > 0 else 0
+            for moment in sorted(rng.randrange(1, left + 1) for _ in range(changes)):
+                self._change(record, rng.choice(list(EVENT_WEIGHTS)[1:]), created + timedelta(seconds=moment))
+
+    def _new_record(self, created: datetime) -> OrderRecord:
+        order, faults = self._gen.new_order(created)
+        record = OrderRecord(key=order["id"], order=order, faults=faults, created=created, updated=created)
+        self.version += 1
+        self._records.append(record)
+        self._by_key[record.key] = record
+        return record
+
+    def _event(self, moment: datetime) -> str:
+        rng = self._gen.rng
+        kind = rng.choices(list(EVENT_WEIGHTS), list(EVENT_WEIGHTS.values()))[0]
+        done = None
+        if kind != "new_order" and self._records:
+            # A few random draws find an eligible order without scanning them all.
+            for _ in range(20):
+                done = self._change(rng.choice(self._records), kind, moment)
+                if done:
+                    break
+        if not done:
+            self._new_record(moment)
+            done = "new_order"
+        self._stats[f"event_{done}"] += 1
+        self._stats["events"] += 1
+        return done
+
+    def _change(self, record: OrderRecord, kind: str, moment: datetime) -> str | None:
+        """Apply ``kind`` to ``record`` at ``moment`` if it is eligible; what was done, else None."""
+        gen = self._gen
+        truth = record.order
+        if truth["cancelled_at"] is not None:
+            return None
+        if kind == "edit":
+            done = gen.edit(truth)
+        elif kind == "capture" and truth["financial_status"] == "authorized":
+            truth["financial_status"] = "paid"
+            done = "capture"
+        elif kind == "refund" and truth["financial_status"] in ("paid", "partially_paid", "partially_refunded"):
+            done = gen.refund(truth)
+        elif kind == "fulfill" and truth["fulfillment_status"] in (None, "partial"):
+            done = gen.fulfill(truth, moment)
+        elif kind == "cancel" and truth["fulfillment_status"] is None:
+            done = gen.cancel(truth, moment)
+        else:
+            return None
+        record.touch(moment)
+        self.version += 1
+        return done
