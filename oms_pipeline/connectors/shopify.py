@@ -17,9 +17,11 @@ from importlib import resources
 from typing import Any
 
 import httpx
+from graphql import parse as graphql_parse
 
 from oms_pipeline.connectors.http import TransientHTTPError, build_client, raise_for_transient, retrying
 from oms_pipeline.domain.ingestion import OrderEvent, PollWindow
+from oms_pipeline.domain.shopify.query_cost import admin_subset_schema, requested_query_cost
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +130,8 @@ class ShopifyClient:
         body = {"query": document, "variables": variables, "operationName": operation}
         for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
             with attempt:
-                self._pace(operation)
+                self._pace(operation, document, variables)
                 self.stats.requests += 1
-                sent_at = self._clock()
                 response = self._http.post(path, json=body)
                 self._count_status(response.status_code)
                 raise_for_transient(response)
@@ -139,7 +140,7 @@ class ShopifyClient:
                 if response.status_code != 200:
                     raise ShopifyAPIError(f"{self.shop_domain}: GraphQL answered {response.status_code}")
                 payload = response.json()
-                self._note_cost(operation, payload.get("extensions", {}).get("cost"), sent_at)
+                self._note_cost(operation, payload.get("extensions", {}).get("cost"))
                 errors = payload.get("errors") or []
                 if any(_error_code(e) == "THROTTLED" for e in errors):
                     self.stats.throttled_answers += 1
@@ -151,19 +152,22 @@ class ShopifyClient:
                 return payload["data"]
         raise AssertionError("unreachable: retrying re-raises")
 
-    def _pace(self, operation: str) -> None:
-        # Wait until the bucket can afford this operation's last known cost, so we never send a
-        # query the store would have to refuse.
-        if self._throttle is None or operation not in self._last_cost:
+    def _pace(self, operation: str, document: str, variables: dict[str, Any]) -> None:
+        # Wait until the bucket can afford this query's requested cost (priced locally with
+        # Shopify's rules the first time), so we never send a query the store would refuse.
+        if operation not in self._last_cost:
+            self._last_cost[operation] = float(
+                requested_query_cost(admin_subset_schema(), graphql_parse(document), variables, operation))
+        if self._throttle is None:
             return
         wait = self._throttle.wait_for(self._last_cost[operation], self._clock())
         if wait > 0:
             self.stats.paced_wait_s += wait
             self._sleep(wait)
 
-    def _note_cost(self, operation: str, cost: dict[str, Any] | None, sent_at: float) -> None:
+    def _note_cost(self, operation: str, cost: dict[str, Any] | None) -> None:
         # The store measured its bucket somewhere between our send and its answer: dating the
-        # reading at send time can only underestimate what has refilled since.
+        # reading on arrival can only underestimate what has refilled since.
         if not cost:
             return
         status = cost.get("throttleStatus") or {}
@@ -172,7 +176,7 @@ class ShopifyClient:
                 maximum=float(status["maximumAvailable"]),
                 available=float(status["currentlyAvailable"]),
                 restore_rate=float(status["restoreRate"]),
-                at=sent_at,
+                at=self._clock(),
             )
         if cost.get("requestedQueryCost") is not None:
             self._last_cost[operation] = float(cost["requestedQueryCost"])
@@ -211,6 +215,8 @@ class ShopifyClient:
         lines = node.get("lineItems")
         if not isinstance(lines, dict) or not (lines.get("pageInfo") or {}).get("hasNextPage"):
             return
+        if not isinstance(node.get("id"), str):
+            return  # cannot be asked for by id; it lands as it came and is quarantined for the missing id
         document = load_document("order_line_items.graphql")
         after = lines["pageInfo"]["endCursor"]
         while True:
