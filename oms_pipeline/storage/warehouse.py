@@ -150,13 +150,14 @@ class Warehouse:
                 inserted += len(rows)
         return LandingResult(inserted=inserted, duplicates=len(events) - inserted)
 
-    def pending_events(self, shop_domain: str) -> list[OrderEvent]:
-        """Landed events not yet normalized (this run's, and any an interrupted run left behind)."""
+    def pending_events(self, shop_domain: str, limit: int | None = None) -> list[OrderEvent]:
+        """Landed events not yet normalized (this run's, and any an interrupted run left behind),
+        oldest version first."""
         t, n = schema.raw_order_events, schema.normalized_events
         done = sa.select(n.c.event_key).where(n.c.shop_domain == shop_domain, n.c.event_key == t.c.event_key)
         query = (sa.select(t.c.source_api, t.c.payload, t.c.order_id, t.c.updated_at, t.c.payload_sha256)
                  .where(t.c.shop_domain == shop_domain, ~sa.exists(done))
-                 .order_by(t.c.updated_at, t.c.event_key))
+                 .order_by(t.c.updated_at, t.c.event_key).limit(limit))
         with self.engine.connect() as conn:
             return [OrderEvent(source_api=r.source_api, payload_json=r.payload, order_id=r.order_id,
                                updated_at=r.updated_at, payload_sha256=r.payload_sha256)

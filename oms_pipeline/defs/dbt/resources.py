@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +23,19 @@ DbtTarget = Literal["duckdb", "postgres"]
 DBT_PROJECT_DIR = Path(
     os.environ.get("OMS_DBT_PROJECT_DIR") or Path(__file__).resolve().parents[3] / "dbt_project"
 ).resolve()
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (a virtualenv's ``bin/``), else ``dbt`` on PATH.
+
+    `.venv/bin/oms` run without activating the virtualenv must still find its own dbt; dagster-dbt's
+    manifest preparer only looks on PATH, so that directory is put on PATH too.
+    """
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists() and shutil.which("dbt") != str(beside):
+        os.environ["PATH"] = f"{beside.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return str(beside) if beside.exists() else "dbt"
+
 
 # Where each warehouse keeps the landing tables when the URL does not say otherwise.
 DEFAULT_SOURCE_SCHEMA: dict[str, str] = {"duckdb": "main", "postgres": "public"}
@@ -124,7 +139,8 @@ def make_dbt_resource(
     env = dbt_env_for_url(warehouse_url, target, schema=schema)
     os.environ.update(env)
     resolved_target = env["OMS_DBT_TARGET"]
-    return DbtCliResource(project_dir=dbt_project(resolved_target), target=resolved_target)  # type: ignore[arg-type]
+    return DbtCliResource(project_dir=dbt_project(resolved_target), target=resolved_target,
+                          dbt_executable=dbt_executable())  # type: ignore[arg-type]
 
 
 def default_dbt_target() -> DbtTarget:
@@ -171,6 +187,7 @@ def ensure_dbt_manifest(target: DbtTarget | None = None) -> Path:
     database. A file lock keeps concurrent processes (webserver, daemon, runs) from parsing twice.
     """
     project = dbt_project(target)
+    dbt_executable()  # the preparer runs `dbt` from PATH
     if not _manifest_is_current(project, target):
         project.preparer.prepare(project)
     return project.manifest_path

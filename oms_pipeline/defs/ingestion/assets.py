@@ -21,6 +21,7 @@ from oms_pipeline.storage import schema
 
 INGESTION_GROUP = "order_ingestion"
 LANDING_BATCH = 500
+NORMALIZE_BATCH = 2000
 
 
 class OrderWindowConfig(Config):
@@ -114,17 +115,20 @@ def normalized_orders(context: AssetExecutionContext, warehouse: WarehouseResour
     written = stale = lines = quarantined_new = quarantined_total = 0
     preview: list[dict[str, str]] = []
     for shop in wh.shops_with_events():
-        batch = normalize_events(wh.pending_events(shop), shop)
-        upserted = wh.upsert_orders(batch.orders, context.run_id)
-        quarantined_new += wh.quarantine(shop, batch.quarantined, context.run_id)
-        wh.mark_normalized(shop, batch.outcomes(), context.run_id)
-        written, stale, lines = written + upserted.written, stale + upserted.stale, lines + upserted.lines
-        quarantined_total += len(batch.quarantined)
-        preview.extend(
-            {"order": o.name, "updated_at": o.updated_at.isoformat(), "total": str(o.total_price),
-             "financial": o.financial_status.value, "fulfillment": o.fulfillment_status.value}
-            for o, _ in batch.orders[:10]
-        )
+        # In slices, oldest versions first: memory stays flat however far behind we are; a version
+        # older than the stored one is recognised as stale by the upsert.
+        while events := wh.pending_events(shop, limit=NORMALIZE_BATCH):
+            batch = normalize_events(events, shop)
+            upserted = wh.upsert_orders(batch.orders, context.run_id)
+            quarantined_new += wh.quarantine(shop, batch.quarantined, context.run_id)
+            wh.mark_normalized(shop, batch.outcomes(), context.run_id)
+            written, stale, lines = written + upserted.written, stale + upserted.stale, lines + upserted.lines
+            quarantined_total += len(batch.quarantined)
+            preview.extend(
+                {"order": o.name, "updated_at": o.updated_at.isoformat(), "total": str(o.total_price),
+                 "financial": o.financial_status.value, "fulfillment": o.fulfillment_status.value}
+                for o, _ in batch.orders[: max(0, 10 - len(preview))]
+            )
     reasons = wh.quarantine_reasons(context.run_id)
     yield MaterializeResult(
         asset_key=AssetKey("orders"),
