@@ -7,6 +7,7 @@ Ids are the store's numeric ids as text (Shopify's are 64-bit).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -227,7 +228,7 @@ class Order(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Order:
-        duplicated = sorted(i for i, n in Counter(li.id for li in self.line_items).items() if n > 1)
+        duplicated = duplicated_ids(li.id for li in self.line_items)
         if duplicated:
             raise ValueError(f"line_items: duplicated line item id(s) {', '.join(duplicated)}")
         for name in ("subtotal_price", "total_discounts", "total_shipping", "total_tax", "total_price"):
@@ -265,6 +266,11 @@ class Order(_Frozen):
     def is_cancelled(self) -> bool:
         """Whether the store has cancelled the order."""
         return self.cancelled_at is not None
+
+
+def duplicated_ids(ids: Iterable[str]) -> list[str]:
+    """The ids that occur more than once, sorted."""
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
 class FieldError(_Frozen):

@@ -107,3 +107,11 @@ def test_graphql_unknown_currency_is_refused(graphql_order):
 def test_money_refuses_to_mix_currencies():
     with pytest.raises(ValueError, match="cannot combine USD with EUR"):
         Money(amount=Decimal("1"), currency="USD") + Money(amount=Decimal("1"), currency="EUR")
+
+
+def test_graphql_duplicated_line_ids_name_the_graphql_field(graphql_order):
+    nodes = graphql_order["lineItems"]["nodes"]
+    nodes[1]["id"] = nodes[0]["id"]
+    with pytest.raises(OrderParseError) as caught:
+        parse_graphql_order(graphql_order, SHOP)
+    assert caught.value.reason == "lineItems.nodes: duplicated line item id(s) 14183740014772"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from oms_pipeline.domain.orders import FieldError, OrderParseError
+
+_NAMED_RULE = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.S)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -41,9 +44,11 @@ def to_parse_error(payload: Any, exc: ValidationError) -> OrderParseError:
     for err in exc.errors(include_url=False):
         message = str(err["msg"]).removeprefix("Value error, ")
         field = field_path(tuple(err["loc"]))
-        if not field and ": " in message:
-            # Model-level rules phrase themselves "field: what is wrong".
-            field, message = message.split(": ", 1)
+        named = _NAMED_RULE.match(message) if err["type"] == "value_error" else None
+        if named:
+            # Model-level rules phrase themselves "field: what is wrong", relative to the model.
+            field = f"{field}.{named[1]}" if field else named[1]
+            message = named[2]
         value = err.get("input")
         shown = None if isinstance(value, dict | list) or value is None else repr(value)[:80]
         errors.append(FieldError(field=field or "<order>", message=message, value=shown))

@@ -9,7 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from oms_pipeline.domain.orders import (
     Address,
@@ -22,6 +31,7 @@ from oms_pipeline.domain.orders import (
     Money,
     Order,
     ShippingLine,
+    duplicated_ids,
 )
 from oms_pipeline.domain.shopify.errors import to_parse_error
 
@@ -109,6 +119,13 @@ class GqlLineItem(_Gql):
 
 class GqlLineItemConnection(_Gql):
     nodes: list[GqlLineItem]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> GqlLineItemConnection:
+        repeated = duplicated_ids(li.id for li in self.nodes)
+        if repeated:
+            raise ValueError(f"nodes: duplicated line item id(s) {', '.join(repeated)}")
+        return self
 
 
 class GqlShippingLine(_Gql):

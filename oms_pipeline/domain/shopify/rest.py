@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from oms_pipeline.domain.orders import (
     Address,
@@ -23,6 +23,7 @@ from oms_pipeline.domain.orders import (
     Money,
     Order,
     ShippingLine,
+    duplicated_ids,
 )
 from oms_pipeline.domain.shopify.errors import to_parse_error
 
@@ -143,6 +144,13 @@ class RestOrder(_Rest):
     shipping_address: RestAddress | None = None
     line_items: list[RestLineItem]
     shipping_lines: list[RestShippingLine] = []
+
+    @model_validator(mode="after")
+    def _unique_line_ids(self) -> RestOrder:
+        repeated = duplicated_ids(str(li.id) for li in self.line_items)
+        if repeated:
+            raise ValueError(f"line_items: duplicated line item id(s) {', '.join(repeated)}")
+        return self
 
 
 _REST_FULFILLMENT = {
