@@ -66,7 +66,7 @@ def test_sensor_advances_cursor_and_run_key_prevents_a_duplicate(tmp_path, duckd
     store = SandboxStore(seed=8, orders=30, rate_per_min=0.0, malformed_rate=0.0)
     with SandboxServer(store, seed=1) as sandbox, instance_for_test() as instance:
         defs = build_definitions(_settings(sandbox, duckdb_url, tmp_path))
-        sensor = defs.get_sensor_def("store_order_changes")
+        sensor = defs.resolve_sensor_def("store_order_changes")
         shopify = defs.get_repository_def().get_top_level_resources()["shopify"]
 
         def tick(cursor):
