@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -117,7 +118,51 @@ def bench_ingest(
     """Ingest N orders from a loopback sandbox through the full job; last line is JSON figures."""
     from oms_pipeline.runner import bench_ingestion
 
-    figures = bench_ingestion(orders=orders, api=api, seed=seed)
+    _print_figures(bench_ingestion(orders=orders, api=api, seed=seed))
+
+
+@app.command()
+def route(
+    instance: Path = typer.Option(..., "--instance", help="INSTANCE.json (the format of issue 7)."),
+    out: Path = typer.Option(..., "--out", help="Where to write PLAN.json."),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit in seconds."),
+) -> None:
+    """Route a batch of orders at least cost (MILP, HiGHS) and write PLAN.json; exit 2 on bad input."""
+    from pydantic import ValidationError
+
+    from oms_pipeline.domain.routing import describe_validation_error, parse_instance, plan_fulfillment
+
+    try:
+        batch = parse_instance(instance.read_bytes())
+    except OSError as exc:
+        typer.echo(f"--instance: cannot read {instance}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except ValidationError as exc:
+        typer.echo(f"{instance}: invalid instance\n{describe_validation_error(exc)}", err=True)
+        raise typer.Exit(2) from exc
+    plan = plan_fulfillment(batch, time_limit_s=time_limit)
+    out.write_text(plan.model_dump_json(indent=2))
+    typer.echo(f"{len(plan.shipments)} shipments, {len(plan.unfulfilled)} unfulfilled lines, total cost "
+               f"{plan.total_cost:.2f}, solver {plan.solver.status} gap {plan.solver.gap} in {plan.solver.seconds}s")
+
+
+@bench_app.command("route")
+def bench_route(
+    orders: int = typer.Option(1000, help="Orders in the batch."),
+    locations: int = typer.Option(5, help="Locations (1..8)."),
+    services: int = typer.Option(3, help="Carrier services (1..4)."),
+    seed: int = typer.Option(1, help="Instance seed."),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit in seconds."),
+) -> None:
+    """Route a generated batch with the optimizer and the greedy baseline; last line is JSON figures."""
+    from oms_pipeline.runner import bench_routing
+
+    _print_figures(bench_routing(orders=orders, locations=locations, services=services, seed=seed,
+                                 time_limit_s=time_limit))
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    """A bench's figures, one a line, then all of them as the last line in JSON."""
     for key, value in figures.items():
         typer.echo(f"{key:>24}: {value}")
     _emit(figures)

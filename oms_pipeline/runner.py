@@ -10,6 +10,7 @@ import multiprocessing
 import resource
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -188,5 +189,33 @@ def bench_ingestion(*, orders: int, api: str, seed: int) -> dict[str, Any]:
         "success": summary["success"],
         "seconds": round(seconds, 2),
         "orders_per_s": round(landed / seconds, 1) if seconds else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def bench_routing(*, orders: int, locations: int, services: int, seed: int, time_limit_s: float) -> dict[str, Any]:
+    """Route a generated batch with the MILP optimizer and the greedy baseline; the figures."""
+    from oms_pipeline.domain.routing import generate_instance, plan_fulfillment, plan_greedy
+
+    batch = generate_instance(orders, locations, services, seed)
+    greedy = plan_greedy(batch)
+    started = time.perf_counter()
+    plan = plan_fulfillment(batch, time_limit_s=time_limit_s)
+    seconds = time.perf_counter() - started
+    bound = plan.solver.lower_bound
+    shipments_per_order = Counter(s.order_id for s in plan.shipments)
+    split = sum(1 for n in shipments_per_order.values() if n > 1) / max(1, orders)
+    return {
+        "bench": "route", "orders": orders, "locations": locations, "services": services,
+        "seconds": round(seconds, 3), "status": plan.solver.status, "total_cost": round(plan.total_cost, 2),
+        "greedy_cost": round(greedy.total_cost, 2),
+        "lower_bound": None if bound is None else round(bound, 2),
+        "gap_to_bound": None if bound is None else round((plan.total_cost - bound) / plan.total_cost, 5),
+        "saved_vs_greedy": round(1 - plan.total_cost / greedy.total_cost, 5) if greedy.total_cost else 0.0,
+        "split_rate": round(split, 5),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
