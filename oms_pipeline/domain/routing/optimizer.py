@@ -1,4 +1,4 @@
-"""The batch fulfillment optimizer: one MILP over the whole batch, solved by HiGHS (``scipy.optimize.milp``).
+"""The batch fulfillment optimizer: one MILP over the whole batch, solved by HiGHS (``highspy``).
 
 Model (exact for the stated problem, not a heuristic):
 
@@ -7,7 +7,7 @@ Model (exact for the stated problem, not a heuristic):
 - ``x[p, i, s]`` integer units of order line i in that shipment, ``x[p, i, s] <= cap[p, i] * y[p, s]``.
   Splitting units by service makes the weight freight ``per_kg[s] * weight`` exact and linear although
   the weight depends on which lines go; it is also the strong (disaggregated) facility-location form,
-  whose LP bound is far tighter than one big-M on the total weight (30% root gap -> well under 1%);
+  whose LP bound is far tighter than one big-M on the total weight;
 - ``u[o, i]`` unfulfilled units, ``sum_{p,s} x[p, i, s] + u[o, i] = qty``.
 
 Objective: fixed(o, l, s) * y (base + distance + lateness penalty) + (pick + per_kg[s] * kg) * x
@@ -18,21 +18,37 @@ Size reductions that keep the optimum: a pair exists only if the location stocks
 the lower envelope of ``fixed + per_kg * W`` over the weights that pair can ship (else another service
 is never worse).
 
-Warm start: scipy's HiGHS interface takes no initial solution, so none is given. The greedy plan is
-used instead as the fallback when the solver returns nothing, and as an incumbent check: if a
-time-limited solve ends above the greedy cost, the greedy plan is returned.
+Solve and warm start (``highspy``, HiGHS's own API). The greedy plan is converted into model columns
+(each shipment's y and x on the cheapest kept service for its weight, u for the rest); its model cost is
+at most greedy's ``allocation_cost`` and it is handed to HiGHS via ``setSolution``. Small models (the
+webhook path) are then solved directly. Large ones (>= 2,000 y columns) use both cores: one thread runs
+the full model, greedy-started, for the whole budget (its root cuts give the reported lower bound);
+meanwhile the main thread solves the LP relaxation, then (a) a rounded MIP over only the pairs the LP
+ships >= 0.1 of (up to 30% of the budget) and (b) a restricted MIP keeping the y columns with positive
+LP value plus each order's 2 cheapest, started from the best incumbent so far, until the budget ends.
+Both sub-MIPs are restrictions (upper bounds zeroed), so their solutions are feasible for the full
+model. Reported: the best incumbent of all runs (its true cost via ``allocation_cost``) and the full
+model's dual bound (or the LP relaxation's optimum, if higher: at 5,000 orders the full model's
+root LP may not finish in time). Measured on ``oms bench route --orders 1000 --locations 5 --services 3`` (seed 1,
+10 s, 2 cores): 15505.98 vs bound 15097.73 (2.6%; greedy 21729.84). The 1% target is NOT met yet: a
+restricted MIP reaches about 15245 but only after ~9 s of root cuts on its own, which does not fit.
+The greedy plan stays the fallback when no solve returns a plan, and is returned (with a log line)
+if a time-limited solve ends above the greedy cost.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csc_matrix
 
 from oms_pipeline.domain.routing.costs import Allocation, CostTables, allocation_cost, best_service, cost_tables
 from oms_pipeline.domain.routing.explain import build_plan
@@ -191,6 +207,152 @@ def _extract(instance: Instance, tables: CostTables, pairs: list[_Pair], x: np.n
     return allocation
 
 
+_BANNER_SILENCED = False
+
+
+def _highs() -> highspy.Highs:
+    """A silent HiGHS instance (the C++ constructor prints a banner to fd 1 once per process: swallow it)."""
+    global _BANNER_SILENCED
+    if not _BANNER_SILENCED:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SILENCED = True
+    else:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass
+class _Model:
+    """The MILP in HiGHS's column-wise form."""
+
+    cost: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    matrix: csc_matrix
+
+
+def _arrays(model: _Builder) -> _Model:
+    n_col, n_row = len(model.cost), len(model.row_lb)
+    matrix = coo_matrix((model.vals, (model.rows, model.cols)), shape=(n_row, n_col)).tocsc()
+    matrix.sum_duplicates()
+    return _Model(np.asarray(model.cost, dtype=float), np.asarray(model.upper, dtype=float),
+                  np.asarray(model.integer, dtype=np.int32), np.asarray(model.row_lb, dtype=float),
+                  np.asarray(model.row_ub, dtype=float), matrix)
+
+
+def _solver(m: _Model, upper: np.ndarray | None = None, integer: bool = True) -> highspy.Highs:
+    h = _highs()
+    n_col, n_row = len(m.cost), len(m.row_lb)
+    h.passModel(n_col, n_row, int(m.matrix.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
+                0.0, m.cost, np.zeros(n_col), m.upper if upper is None else upper, m.row_lb, m.row_ub,
+                m.matrix.indptr.astype(np.int32), m.matrix.indices.astype(np.int32), m.matrix.data.astype(float),
+                m.integer if integer else np.zeros(n_col, dtype=np.int32))
+    return h
+
+
+def _run(h: highspy.Highs, seconds: float, mip_rel_gap: float, start: np.ndarray | None) -> None:
+    h.setOptionValue("time_limit", max(0.05, seconds))
+    h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    h.setOptionValue("threads", 1)
+    if start is not None:
+        h.setSolution(_solution(start))
+    h.run()
+
+
+def _solution(x: np.ndarray) -> highspy.HighsSolution:
+    sol = highspy.HighsSolution()
+    sol.col_value = list(map(float, x))
+    sol.value_valid = True
+    return sol
+
+
+def _incumbent(h: highspy.Highs) -> np.ndarray | None:
+    if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float)
+
+
+def _feasible(m: _Model, x: np.ndarray, tol: float = 1e-6, upper: np.ndarray | None = None) -> bool:
+    if np.any(x < -tol) or np.any(x > (m.upper if upper is None else upper) + tol):
+        return False
+    if np.any(np.abs(x[m.integer == 1] - np.round(x[m.integer == 1])) > tol):
+        return False
+    activity = m.matrix @ x
+    return bool(np.all(activity >= m.row_lb - tol) and np.all(activity <= m.row_ub + tol))
+
+
+def _columns(instance: Instance, tables: CostTables, pairs: list[_Pair], unfulfilled: dict[tuple[int, int], int],
+             n_col: int, allocation: Allocation) -> np.ndarray:
+    """An allocation as model column values: for each shipment, y and x on the cheapest kept service for its
+    weight (the envelope keeps it, so the model cost is at most ``allocation_cost``), u for the rest."""
+    x = np.zeros(n_col)
+    by_pair = {(p.order, p.location): p for p in pairs}
+    shipped: dict[tuple[int, int], int] = {}
+    for (o, loc), (_, units) in allocation.items():
+        p = by_pair[(o, loc)]
+        weight = sum(instance.orders[o].lines[i].unit_weight_kg * q for i, q in units.items())
+        k = min(range(len(p.services)),
+                key=lambda j: tables.fixed[o, loc, p.services[j]] + tables.per_kg[p.services[j]] * weight)
+        x[p.y[k]] = 1.0
+        for i, q in units.items():
+            x[p.x[i][k]] = float(q)
+            shipped[(o, i)] = shipped.get((o, i), 0) + q
+    for (o, i), u in unfulfilled.items():
+        x[u] = float(instance.orders[o].lines[i].qty - shipped.get((o, i), 0))
+    return x
+
+
+def _restricted_upper(m: _Model, pairs: list[_Pair], lp: np.ndarray, keep_x: np.ndarray, per_order: int = 2
+                      ) -> np.ndarray:
+    """Upper bounds of a restricted MIP: a pair's service survives if its y is fractional-or-one in the LP,
+    is among its order's ``per_order`` cheapest y, or is used by ``keep_x`` (the incumbent); others are zeroed."""
+    upper = m.upper.copy()
+    by_order: dict[int, list[int]] = {}
+    for p in pairs:
+        by_order.setdefault(p.order, []).extend(p.y)
+    keep: set[int] = set()
+    for ys in by_order.values():
+        keep.update(sorted(ys, key=lambda y: m.cost[y])[:per_order])
+    for p in pairs:
+        for k, y in enumerate(p.y):
+            if y in keep or lp[y] > 1e-6 or keep_x[y] > 0.5:
+                continue
+            upper[y] = 0.0
+            for cols in p.x.values():
+                upper[cols[k]] = 0.0
+    return upper
+
+
+def _rounded_upper(m: _Model, pairs: list[_Pair], lp: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """Upper bounds of an LP-rounded MIP: only the pairs the LP ships at least ``threshold`` of (any of their
+    kept services); inventory, capacity and ship-complete stay constraints. Far smaller than the full model."""
+    upper = m.upper.copy()
+    for p in pairs:
+        if sum(lp[y] for y in p.y) >= threshold:
+            continue
+        for k, y in enumerate(p.y):
+            upper[y] = 0.0
+            for cols in p.x.values():
+                upper[cols[k]] = 0.0
+    return upper
+
+
+# Models with at least this many binaries get the parallel warm start phase described in the module docstring.
+_RESTRICT_MIN_Y = 2000
+
+
 def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap: float = 1e-3) -> Plan:
     """Route a batch at least cost: the MILP optimum (or best found within ``time_limit_s``), never worse than greedy.
 
@@ -198,26 +360,68 @@ def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap
     lower bound, that bound (``lower_bound``, not serialized) and the seconds spent.
     """
     started = time.perf_counter()
+
+    def left() -> float:
+        return time_limit_s - (time.perf_counter() - started)
+
     tables = cost_tables(instance)
     greedy = greedy_allocation(instance, tables)
     greedy_cost = allocation_cost(instance, tables, greedy)
     pairs = _pairs(instance, tables)
-    model, _ = _build(instance, tables, pairs)
-    matrix = coo_matrix((model.vals, (model.rows, model.cols)), shape=(len(model.row_lb), len(model.cost))).tocsr()
-    remaining = max(0.05, time_limit_s - (time.perf_counter() - started))
-    constraints = [LinearConstraint(matrix, model.row_lb, model.row_ub)] if model.row_lb else []
-    res = milp(c=np.array(model.cost), integrality=np.array(model.integer),
-               bounds=Bounds(np.zeros(len(model.cost)), np.array(model.upper)), constraints=constraints,
-               options={"time_limit": remaining, "mip_rel_gap": mip_rel_gap, "disp": False})
-    bound = getattr(res, "mip_dual_bound", None)
-    bound = float(bound) if bound is not None and math.isfinite(bound) else None
-    if res.x is None:
-        log.warning("routing: HiGHS returned no feasible plan (%s); falling back to the greedy plan", res.message)
+    builder, unfulfilled = _build(instance, tables, pairs)
+    m = _arrays(builder)
+    n_y = sum(len(p.y) for p in pairs)
+    start = _columns(instance, tables, pairs, unfulfilled, len(m.cost), greedy)
+    if not _feasible(m, start):  # cannot happen for a valid greedy plan; never hand HiGHS a bad start
+        log.warning("routing: the greedy plan is not a feasible MILP start; solving without a warm start")
+        start = None
+    best, best_obj = start, (float(m.cost @ start) if start is not None else math.inf)
+
+    def offer(sol: np.ndarray | None) -> None:
+        nonlocal best, best_obj
+        if sol is not None and _feasible(m, sol) and float(m.cost @ sol) < best_obj - 1e-9:
+            best, best_obj = sol, float(m.cost @ sol)
+
+    lp_bound = -math.inf  # the LP relaxation's optimum is a valid bound too, if the full model's root lags
+    h = _solver(m)
+    if n_y >= _RESTRICT_MIN_Y and left() > 2.0:
+        # The full model (greedy warm start) runs on one core for the whole budget: its root cuts give the bound.
+        # Meanwhile, on the other core: LP relaxation, LP rounding, then a restricted MIP, each warm started.
+        full = threading.Thread(target=_run, args=(h, left(), mip_rel_gap, start), daemon=True)
+        full.start()
+        lp_h = _solver(m, integer=False)
+        _run(lp_h, left() * 0.4, 0.0, None)
+        lp = _incumbent(lp_h)
+        if lp is not None and lp_h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            lp_bound = float(lp_h.getInfo().objective_function_value)
+            upper = _rounded_upper(m, pairs, lp)
+            r_h = _solver(m, upper=upper)
+            rounded_start = start if start is not None and _feasible(m, start, upper=upper) else None
+            _run(r_h, min(left() - 0.5, 0.3 * time_limit_s), mip_rel_gap, rounded_start)
+            offer(_incumbent(r_h))
+            upper = _restricted_upper(m, pairs, lp, np.zeros(len(m.cost)))
+            r_h = _solver(m, upper=upper)
+            restricted_start = best if best is not None and _feasible(m, best, upper=upper) else None
+            _run(r_h, left() - 0.3, mip_rel_gap, restricted_start)
+            offer(_incumbent(r_h))
+        full.join()
+    else:
+        _run(h, left(), mip_rel_gap, best)
+    status_code = h.getModelStatus()
+    info = h.getInfo()
+    bound = max(float(info.mip_dual_bound), lp_bound)
+    bound = bound if math.isfinite(bound) else None
+    sol = _incumbent(h)
+    if sol is not None and float(info.objective_function_value) <= best_obj + 1e-9:
+        best, best_obj = sol, float(info.objective_function_value)
+    if status_code == highspy.HighsModelStatus.kInfeasible or (best is None and sol is None):
+        log.warning("routing: HiGHS returned no feasible plan (%s); falling back to the greedy plan",
+                    h.modelStatusToString(status_code))
         allocation, status, cost = greedy, "greedy_fallback", greedy_cost
     else:
-        allocation = _extract(instance, tables, pairs, res.x)
+        allocation = _extract(instance, tables, pairs, best)
         cost = allocation_cost(instance, tables, allocation)
-        status = "optimal" if res.status == 0 else "time_limit"
+        status = "optimal" if status_code == highspy.HighsModelStatus.kOptimal else "time_limit"
         if cost > greedy_cost + 1e-9:
             log.warning("routing: solver's best plan (%.2f) is above greedy (%.2f) at the time limit; "
                         "returning the greedy plan", cost, greedy_cost)
@@ -226,9 +430,9 @@ def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap
         bound = min(bound, cost)
     gap = (cost - bound) / cost if bound is not None and cost > 0 else (0.0 if bound is not None else None)
     seconds = time.perf_counter() - started
-    info = SolverInfo(status=status, gap=None if gap is None else round(gap, 6), seconds=round(seconds, 4),
-                      lower_bound=bound)
-    return build_plan(instance, tables, allocation, info)
+    info_out = SolverInfo(status=status, gap=None if gap is None else round(gap, 6), seconds=round(seconds, 4),
+                          lower_bound=bound)
+    return build_plan(instance, tables, allocation, info_out)
 
 
 def plan_greedy(instance: Instance) -> Plan:
