@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from graphql import parse as graphql_parse
@@ -24,6 +24,8 @@ from oms_pipeline.domain.ingestion import OrderEvent, PollWindow
 from oms_pipeline.domain.shopify.query_cost import admin_subset_schema, requested_query_cost
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Page sizes chosen so OrdersPage's requested cost stays under Shopify's 1,000-point limit
 # (checked against Shopify's schema in the tests).
@@ -128,29 +130,29 @@ class ShopifyClient:
         """Run one GraphQL operation with pacing and retries; return its ``data``."""
         path = f"/admin/api/{self.api_version}/graphql.json"
         body = {"query": document, "variables": variables, "operationName": operation}
-        for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
-            with attempt:
-                self._pace(operation, document, variables)
-                self.stats.requests += 1
-                response = self._http.post(path, json=body)
-                self._count_status(response.status_code)
-                raise_for_transient(response)
-                if response.status_code == 401:
-                    raise ShopifyAPIError(f"{self.shop_domain}: access token refused (401)")
-                if response.status_code != 200:
-                    raise ShopifyAPIError(f"{self.shop_domain}: GraphQL answered {response.status_code}")
-                payload = response.json()
-                self._note_cost(operation, payload.get("extensions", {}).get("cost"))
-                errors = payload.get("errors") or []
-                if any(_error_code(e) == "THROTTLED" for e in errors):
-                    self.stats.throttled_answers += 1
-                    wait = self._throttle.wait_for(self._last_cost.get(operation, 0), self._clock()) \
-                        if self._throttle else 1.0
-                    raise TransientHTTPError("GraphQL THROTTLED", status=200, retry_after=wait)
-                if errors:
-                    raise ShopifyAPIError(f"{self.shop_domain}: GraphQL errors: {json.dumps(errors)[:500]}")
-                return payload["data"]
-        raise AssertionError("unreachable: retrying re-raises")
+        return self._call(
+            pace=lambda: self._pace(operation, document, variables),
+            send=lambda: self._http.post(path, json=body),
+            read=lambda response: self._read_graphql(operation, response),
+        )
+
+    def _read_graphql(self, operation: str, response: httpx.Response) -> dict[str, Any]:
+        raise_for_transient(response)
+        if response.status_code == 401:
+            raise ShopifyAPIError(f"{self.shop_domain}: access token refused (401)")
+        if response.status_code != 200:
+            raise ShopifyAPIError(f"{self.shop_domain}: GraphQL answered {response.status_code}")
+        payload = response.json()
+        self._note_cost(operation, payload.get("extensions", {}).get("cost"))
+        errors = payload.get("errors") or []
+        if any(_error_code(e) == "THROTTLED" for e in errors):
+            self.stats.throttled_answers += 1
+            wait = self._throttle.wait_for(self._last_cost.get(operation, 0), self._clock()) \
+                if self._throttle else 1.0
+            raise TransientHTTPError("GraphQL THROTTLED", status=200, retry_after=wait)
+        if errors:
+            raise ShopifyAPIError(f"{self.shop_domain}: GraphQL errors: {json.dumps(errors)[:500]}")
+        return payload["data"]
 
     def _pace(self, operation: str, document: str, variables: dict[str, Any]) -> None:
         # Wait until the bucket can afford this query's requested cost (priced locally with
@@ -261,20 +263,16 @@ class ShopifyClient:
             url, params = next_url, None
 
     def _rest_get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
-        for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
-            with attempt:
-                self._pace_rest()
-                self.stats.requests += 1
-                response = self._http.get(url, params=params)
-                self._count_status(response.status_code)
-                self._note_call_limit(response.headers.get("X-Shopify-Shop-Api-Call-Limit"))
-                raise_for_transient(response)
-                if response.status_code != 200:
-                    raise ShopifyAPIError(
-                        f"{self.shop_domain}: GET {url} answered {response.status_code}: {response.text[:300]}"
-                    )
-                return response
-        raise AssertionError("unreachable: retrying re-raises")
+        def read(response: httpx.Response) -> httpx.Response:
+            self._note_call_limit(response.headers.get("X-Shopify-Shop-Api-Call-Limit"))
+            raise_for_transient(response)
+            if response.status_code != 200:
+                raise ShopifyAPIError(
+                    f"{self.shop_domain}: GET {url} answered {response.status_code}: {response.text[:300]}"
+                )
+            return response
+
+        return self._call(pace=self._pace_rest, send=lambda: self._http.get(url, params=params), read=read)
 
     def _note_call_limit(self, header: str | None) -> None:
         if header and "/" in header:
@@ -296,6 +294,18 @@ class ShopifyClient:
         if api == "rest":
             return self.iter_order_events_rest(window)
         return self.iter_order_events_graphql(window)
+
+    def _call(self, *, pace: Callable[[], None], send: Callable[[], httpx.Response],
+              read: Callable[[httpx.Response], T]) -> T:
+        """Pace, send and read one request under the shared retry policy (both APIs go through here)."""
+        for attempt in retrying(self._max_attempts, sleep=self._sleep, on_retry=self._count_retry):
+            with attempt:
+                pace()
+                self.stats.requests += 1
+                response = send()
+                self._count_status(response.status_code)
+                return read(response)
+        raise AssertionError("unreachable: retrying re-raises")
 
     def _count_retry(self, _state: Any) -> None:
         self.stats.retries += 1
