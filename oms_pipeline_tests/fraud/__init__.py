@@ -1,0 +1,1 @@
+"""Tests of the fraud model (issue 5)."""
