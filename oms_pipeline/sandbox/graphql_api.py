@@ -5,6 +5,9 @@ schema). Answers are *projected* from a GraphQL-shaped view of each REST order t
 selection set, not produced by resolvers, so a malformed order's bad values reach the client
 verbatim (``"quantity": "two"``, ``"currencyCode": "XYZ"``) the way a buggy upstream would send
 them, instead of being "fixed" or rejected by scalar serialization.
+
+Mutations (tags, note, metafields, fulfillment holds) are applied by ``sandbox/writeback.py``; their
+payloads are projected the same way, and they cost 10 points each from the same bucket as queries.
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ from functools import lru_cache
 from typing import Any
 
 import graphql
-from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    is_abstract_type,
+    is_leaf_type,
+)
 from graphql.execution.values import get_argument_values
 
 from oms_pipeline.domain.shopify.query_cost import (
@@ -40,7 +51,14 @@ from oms_pipeline.sandbox.paging import (
     order_cursor,
     parse_search,
 )
-from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.sandbox.store import OrderRecord, SandboxStore
+from oms_pipeline.sandbox.writeback import (
+    InvalidGlobalId,
+    WritebackMutations,
+    fulfillment_order_view,
+    order_extras,
+    order_key_of_fulfillment_order,
+)
 
 MAX_PAGE_SIZE = 250
 THROTTLED_DOCS = "https://shopify.dev/api/usage/rate-limits"
@@ -318,8 +336,10 @@ def _connection_view(entries: list[tuple[str, Any]], has_next: bool, has_previou
 class Projector:
     """Answers one operation by walking its selection set over views (and the store, at the root)."""
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], index: OrderIndex):
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], index: OrderIndex,
+                 app: str | None = None):
         self.schema = schema
+        self.app = app  # the requesting app (its token): holds say whether it placed them
         self.variables = variables
         self.index = index
         self.store = index.store
@@ -341,6 +361,9 @@ class Projector:
             named = get_named_type(field.type)
             if name == "orders":
                 result[key] = self.project(named, self._orders(args, [key]), subs, [key])
+            elif name == "fulfillmentOrder":
+                view = self._fulfillment_order(args["id"], [key])
+                result[key] = None if view is None else self.project(named, view, subs, [key])
             else:
                 view = self._order(args["id"], [key])
                 result[key] = None if view is None else self.project(named, view, subs, [key])
@@ -362,7 +385,7 @@ class Projector:
         with self.store.lock:
             page = self.index.page(sort, search.matches, reverse=bool(args.get("reverse")), first=first, last=last,
                                    **bounds)
-            entries = [(order_cursor(sort, r), graphql_view(r.rest(copy_truth=False))) for r in page.records]
+            entries = [(order_cursor(sort, r), self.order_view(r)) for r in page.records]
         return _connection_view(entries, page.has_next, page.has_previous)
 
     def _order(self, gid: str, path: list[str]) -> dict[str, Any] | None:
@@ -373,7 +396,49 @@ class Projector:
         if record is None:
             return None
         with self.store.lock:
-            return graphql_view(record.rest(copy_truth=False))
+            return self.order_view(record)
+
+    def order_view(self, record: OrderRecord) -> dict[str, Any]:
+        """The ``Order`` view of ``record``, with what apps wrote to it (call under the store lock)."""
+        view = graphql_view(record.rest(copy_truth=False))
+        view["__typename"] = "Order"
+        view.update(order_extras(record, self.store.peek_writes(record.key), self.app))
+        return view
+
+    def _fulfillment_order(self, gid: str, path: list[str]) -> dict[str, Any] | None:
+        prefix = "gid://shopify/FulfillmentOrder/"
+        if not gid.startswith(prefix) or not gid[len(prefix):].isdigit():
+            raise RequestError(f"Invalid global id '{gid}'", "argumentLiteralsIncompatible", path)
+        key = order_key_of_fulfillment_order(int(gid[len(prefix):]))
+        record = self.store.get(key) if key is not None else None
+        if record is None:
+            return None
+        with self.store.lock:
+            return fulfillment_order_view(record, self.store.peek_writes(record.key), self.app)
+
+    def mutate(self, operation: graphql.OperationDefinitionNode,
+               mutations: WritebackMutations) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """``data`` and ``errors`` for a mutation operation: its fields run one after another, as GraphQL says."""
+        root_type = self.schema.mutation_type
+        result: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for key, nodes in self.collect(root_type, [operation.selection_set]).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                result[key] = root_type.name
+                continue
+            field = root_type.fields[name]
+            args = get_argument_values(field, nodes[0], self.variables)
+            try:
+                payload = mutations.run(name, args, app=self.app, order_view=self.order_view)
+            except InvalidGlobalId as exc:
+                # Like a bad id in a query: this field is null with an error; the others still run.
+                errors.append(RequestError(str(exc), "argumentLiteralsIncompatible", [key]).as_dict())
+                result[key] = None
+                continue
+            subs = [n.selection_set for n in nodes if n.selection_set]
+            result[key] = self.project(get_named_type(field.type), payload, subs, [key])
+        return result, errors
 
     def project(self, object_type: GraphQLObjectType, view: dict[str, Any], selection_sets: list[Any],
                 path: list[str]) -> dict[str, Any]:
@@ -386,6 +451,8 @@ class Projector:
                 continue
             field = object_type.fields[name]
             raw = view.get(name)
+            if callable(raw):  # a field whose value depends on its arguments (metafield(key:), ...)
+                raw = raw(get_argument_values(field, nodes[0], self.variables))
             named = get_named_type(field.type)
             if is_leaf_type(named):
                 out[key] = raw
@@ -395,13 +462,20 @@ class Projector:
                 args = get_argument_values(field, nodes[0], self.variables)
                 raw = _connection_view(*_list_page(raw, args, [*path, key]))
             if isinstance(raw, list):
-                out[key] = [self.project(named, item, subs, [*path, key]) if isinstance(item, dict) else item
-                            for item in raw]
+                out[key] = [self.project(self._concrete(named, item), item, subs, [*path, key])
+                            if isinstance(item, dict) else item for item in raw]
             elif isinstance(raw, dict):
-                out[key] = self.project(named, raw, subs, [*path, key])
+                out[key] = self.project(self._concrete(named, raw), raw, subs, [*path, key])
             else:
                 out[key] = raw
         return out
+
+
+    def _concrete(self, named: Any, view: dict[str, Any]) -> Any:
+        # An interface-typed field (``node: Node``) is projected as the object type its view names.
+        if is_abstract_type(named) and isinstance(view.get("__typename"), str):
+            return self.schema.get_type(view["__typename"])
+        return named
 
 
 # -- the endpoint ---------------------------------------------------------------------------------
@@ -445,6 +519,7 @@ class GraphQLAPI:
         self.bucket_size = bucket_size
         self.restore_rate = restore_rate
         self.index = OrderIndex(store)
+        self.mutations = WritebackMutations(store)
         self._buckets: dict[str, CostBucket] = {}
 
     def bucket(self, token: str) -> CostBucket:
@@ -471,7 +546,7 @@ class GraphQLAPI:
         except QueryCostError as exc:
             return 200, {"errors": [{"message": str(exc), "extensions": {"code": "BAD_REQUEST"}}],
                          "extensions": self._cost(None, None, bucket)}
-        if operation.operation != graphql.OperationType.QUERY:
+        if operation.operation == graphql.OperationType.SUBSCRIPTION:
             return 200, {"errors": [{"message": f"Schema is not configured for {operation.operation.value}s.",
                                      "extensions": {"code": "BAD_REQUEST"}}],
                          "extensions": self._cost(None, None, bucket)}
@@ -486,9 +561,13 @@ class GraphQLAPI:
             return 200, {"errors": [{"message": "Throttled",
                                      "extensions": {"code": "THROTTLED", "documentation": THROTTLED_DOCS}}],
                          "extensions": self._cost(requested, None, bucket)}
-        projector = Projector(schema, document, coerced, self.index)
+        projector = Projector(schema, document, coerced, self.index, app=token)
+        field_errors: list[dict[str, Any]] = []
         try:
-            data = projector.root(operation)
+            if operation.operation == graphql.OperationType.MUTATION:
+                data, field_errors = projector.mutate(operation, self.mutations)
+            else:
+                data = projector.root(operation)
         except RequestError as exc:
             bucket.refund(requested)  # nothing was resolved
             return 200, {"data": None, "errors": [exc.as_dict()], "extensions": self._cost(requested, 0, bucket)}
@@ -498,7 +577,10 @@ class GraphQLAPI:
         extensions = self._cost(requested, actual, bucket)
         if projector.search_notes:
             extensions["search"] = projector.search_notes
-        return 200, {"data": data, "extensions": extensions}
+        answer: dict[str, Any] = {"data": data, "extensions": extensions}
+        if field_errors:
+            answer["errors"] = field_errors
+        return 200, answer
 
     @staticmethod
     def _cost(requested: int | None, actual: int | None, bucket: CostBucket) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 Every request goes through the same gate, in Shopify's order: API version in the path (404),
 access token (401), injected faults (which change nothing), the REST call bucket (429), then the
 store catches up on due events and the API answers.
+
+The same server emulates the shop's alert channels: a Slack incoming webhook
+(``slack_webhook_url``) and Zendesk's ticket API (``zendesk_url``), behind the same fault injection.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from oms_pipeline.sandbox.faults import FaultInjector
 from oms_pipeline.sandbox.graphql_api import GraphQLAPI
+from oms_pipeline.sandbox.notifications import DEFAULT_ZENDESK_EMAIL, DEFAULT_ZENDESK_TOKEN, NotificationsAPI
 from oms_pipeline.sandbox.rest_api import RestAPI
 from oms_pipeline.sandbox.store import SandboxStore
 
@@ -44,7 +48,8 @@ class SandboxServer:
     def __init__(self, store: SandboxStore | None = None, *, host: str = "127.0.0.1", port: int = 0,
                  token: str = DEFAULT_TOKEN, shop_domain: str = DEFAULT_SHOP, faults: float = 0.0,
                  timeout_fault_s: float = 30.0, restore_rate: float = 100.0, bucket_size: float = 2000.0,
-                 rest_bucket_size: int = 40, rest_leak_per_s: float = 2.0, seed: int = 0):
+                 rest_bucket_size: int = 40, rest_leak_per_s: float = 2.0, seed: int = 0,
+                 zendesk_email: str = DEFAULT_ZENDESK_EMAIL, zendesk_api_token: str = DEFAULT_ZENDESK_TOKEN):
         self.store = store if store is not None else SandboxStore(seed=seed)
         self.host = host
         self.port = port
@@ -53,11 +58,15 @@ class SandboxServer:
         self.faults = FaultInjector(faults, seed=seed, timeout_s=timeout_fault_s)
         self.graphql = GraphQLAPI(self.store, bucket_size=bucket_size, restore_rate=restore_rate)
         self.rest = RestAPI(self.store, bucket_size=rest_bucket_size, leak_per_s=rest_leak_per_s)
+        self.notifications = NotificationsAPI(seed=seed, zendesk_email=zendesk_email,
+                                              zendesk_api_token=zendesk_api_token)
         self.app = Starlette(routes=[
             Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
             Route("/admin/api/{version}/orders.json", self._orders, methods=["GET"]),
             Route("/admin/api/{version}/orders/count.json", self._count, methods=["GET"]),
             Route("/admin/api/{version}/orders/{order_id}.json", self._order, methods=["GET"]),
+            Route("/slack/services/{team}/{channel}/{secret}", self._slack, methods=["POST"]),
+            Route("/api/v2/tickets.json", self._zendesk_ticket, methods=["POST"]),
         ])
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -67,6 +76,16 @@ class SandboxServer:
     def url(self) -> str:
         """Base URL of the running server (``http://127.0.0.1:<port>``)."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def slack_webhook_url(self) -> str:
+        """The one Slack incoming-webhook URL this sandbox accepts."""
+        return f"{self.url}{self.notifications.slack_path}"
+
+    @property
+    def zendesk_url(self) -> str:
+        """Base URL of the emulated Zendesk account (credentials: ``notifications.zendesk_email/api_token``)."""
+        return self.url
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -129,11 +148,9 @@ class SandboxServer:
         if token != self.token:
             self.store.count("unauthorized")
             return _JSON({"errors": INVALID_TOKEN}, status_code=401)
-        fault = self.faults.pick()
+        fault = await self._fault(api)
         if fault:
-            self.store.count("faults")
-            self.store.count(f"fault_{fault}")
-            return await self.faults.answer(fault, rest=api == "rest")
+            return fault
         if api == "rest":
             bucket = self.rest.bucket(token)
             if not bucket.add():
@@ -143,6 +160,15 @@ class SandboxServer:
                              headers={"Retry-After": "2.0", "X-Shopify-Shop-Api-Call-Limit": bucket.header()})
         self.store.catch_up()
         return None
+
+    async def _fault(self, api: str) -> Response | None:
+        """An injected failure for this request, if one is drawn (it changes nothing and costs nothing)."""
+        fault = self.faults.pick()
+        if not fault:
+            return None
+        self.store.count("faults")
+        self.store.count(f"fault_{fault}")
+        return await self.faults.answer(fault, rest=api != "graphql")
 
     def _headers(self, request: Request, extra: dict[str, str]) -> dict[str, str]:
         headers = {"X-Shopify-API-Version": API_VERSION, **extra}
@@ -185,6 +211,30 @@ class SandboxServer:
             return stop
         status, payload, headers = self.rest.count(request.query_params)
         return _JSON(payload, status_code=status, headers=self._headers(request, headers))
+
+
+    async def _slack(self, request: Request) -> Response:
+        self.store.count("requests")
+        self.store.count("requests_slack")
+        if request.url.path != self.notifications.slack_path:
+            return PlainTextResponse("no_service", status_code=404)
+        fault = await self._fault("slack")
+        if fault:
+            return fault
+        status, text = self.notifications.slack_post(request.url.path, await request.body())
+        return PlainTextResponse(text, status_code=status)
+
+    async def _zendesk_ticket(self, request: Request) -> Response:
+        self.store.count("requests")
+        self.store.count("requests_zendesk")
+        if not self.notifications.authorized(request.headers.get("Authorization")):
+            return _JSON({"error": "Couldn't authenticate you"}, status_code=401)
+        fault = await self._fault("zendesk")
+        if fault:
+            return fault
+        status, payload, headers = self.notifications.create_ticket(
+            await request.body(), request.headers.get("Idempotency-Key"), self.zendesk_url)
+        return _JSON(payload, status_code=status, headers={**self.notifications.rate_limit_headers(), **headers})
 
 
 def serve_forever(port: int = 8787, seed: int = 0, orders: int = 200, rate_per_min: float = 60.0,

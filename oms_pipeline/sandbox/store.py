@@ -17,6 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oms_pipeline.sandbox.generator import OrderGenerator, apply_faults, rest_time
+from oms_pipeline.sandbox.writeback import (
+    FULFILLMENT_HOLD_GID,
+    FULFILLMENT_ORDER_GID,
+    OrderWrites,
+    fulfillment_order_number,
+    fulfillment_order_status,
+    split_tags,
+)
 
 Clock = Callable[[], datetime]
 
@@ -89,6 +97,8 @@ class SandboxStore:
         self._started = self.now()
         self._events_applied = 0
         self.version = 0  # bumped on every change, so sorted views know when to re-sort
+        self._writes: dict[int, OrderWrites] = {}  # metafields and holds apps wrote, by order id
+        self._next_ids: Counter[str] = Counter()
         self._populate(orders)
 
     # -- time -----------------------------------------------------------------------------------
@@ -145,6 +155,52 @@ class SandboxStore:
         with self._lock:
             record = self._by_key.get(order_id)
             return record if record and record.served_id else None
+
+    # -- writeback (apps' mutations) ----------------------------------------------------------------
+
+    def peek_writes(self, order_key: int) -> OrderWrites | None:
+        """What apps wrote to an order (metafields, holds), or None if nothing yet (hold ``lock``)."""
+        with self._lock:
+            return self._writes.get(order_key)
+
+    def writes(self, order_key: int) -> OrderWrites:
+        """What apps wrote to an order, created empty on first use (hold ``lock`` while changing it)."""
+        with self._lock:
+            return self._writes.setdefault(order_key, OrderWrites())
+
+    def next_id(self, kind: str) -> int:
+        """The next number of a store-made object (``FulfillmentHold``, ``Metafield``), from 1."""
+        with self._lock:
+            self._next_ids[kind] += 1
+            return self._next_ids[kind]
+
+    def record_change(self, record: OrderRecord, moment: datetime | None = None) -> None:
+        """An app changed ``record``: stamp its ``updated_at`` (now) so ingestion sees a new version."""
+        with self._lock:
+            record.touch(moment or self.now())
+            self.version += 1
+
+    def writeback_state(self, order_id: str | int) -> dict[str, Any]:
+        """What the writeback mutations left on an order, for tests (a copy).
+
+        ``{"tags": [...], "note": ..., "metafields": {"ns.key": {"type", "value"}},
+        "holds": [{"id", "handle", "reason", "reason_notes"}], "fulfillment_order": {"id", "status"},
+        "updated_at": ...}``; raises ``KeyError`` for an unknown order.
+        """
+        with self._lock:
+            record = self._by_key[int(order_id)]
+            writes = self._writes.get(record.key)
+            return {
+                "tags": split_tags(record.order.get("tags")),
+                "note": record.order.get("note"),
+                "metafields": {f"{m.namespace}.{m.key}": {"type": m.type, "value": m.value}
+                               for m in (writes.metafields.values() if writes else ())},
+                "holds": [{"id": f"{FULFILLMENT_HOLD_GID}{h.id}", "handle": h.handle, "reason": h.reason,
+                           "reason_notes": h.reason_notes} for h in (writes.holds if writes else ())],
+                "fulfillment_order": {"id": f"{FULFILLMENT_ORDER_GID}{fulfillment_order_number(record.key)}",
+                                      "status": fulfillment_order_status(record.order, writes)},
+                "updated_at": rest_time(record.updated),
+            }
 
     # -- events -----------------------------------------------------------------------------------
 
