@@ -17,8 +17,12 @@ from oms_pipeline.settings import OmsSettings, ensure_dagster_home
 app = typer.Typer(help="oms-pipeline: order operations for eCommerce teams, on Dagster.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The local sandbox that emulates the store's APIs.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks: each prints figures and ends with one JSON line.", no_args_is_help=True)
+holds_app = typer.Typer(help="Holds on orders: release them as an operator.", no_args_is_help=True)
+review_app = typer.Typer(help="The review queue: suggestions waiting for an operator.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
+app.add_typer(holds_app, name="holds")
+app.add_typer(review_app, name="review")
 
 
 def _emit(summary: dict[str, Any]) -> None:
@@ -40,18 +44,22 @@ def ingest(
     once: bool = typer.Option(False, "--once", help="One poll pass, then exit (the only mode for now)."),
     api: str = typer.Option(None, help="graphql or rest (default: OMS_SHOPIFY_API)."),
 ) -> None:
-    """Poll the store named by the settings once, with the same Dagster job the sensor runs.
+    """Poll the store named by the settings once, with the same Dagster job the sensor runs
+    (``process_orders``: fetch, validate, decide, write back).
 
-    Prints one JSON line: the run, events landed, orders written, quarantined by reason.
+    Prints one JSON line: the run, events landed, orders written, quarantined, decisions, writes.
     """
     if not once:
         raise typer.BadParameter("only --once is supported here; the Dagster sensor polls continuously "
                                  "(oms ui).", param_hint="--once")
-    from oms_pipeline.runner import run_ingestion
+    from oms_pipeline.runner import run_order_flow
 
     settings = OmsSettings(**({"shopify_api": api} if api else {}))
     ensure_dagster_home(settings)
-    _emit(run_ingestion(settings))
+    summary = run_order_flow(settings)
+    _emit({"command": "ingest", "shop_domain": settings.shop_domain, **summary})
+    if not summary["success"]:
+        raise typer.Exit(1)
 
 
 @sandbox_app.command("serve")
@@ -159,6 +167,109 @@ def bench_route(
 
     _print_figures(bench_routing(orders=orders, locations=locations, services=services, seed=seed,
                                  time_limit_s=time_limit))
+
+
+def _operator_context():
+    """Settings, warehouse and decisions resource for an operator command."""
+    from oms_pipeline.resources import ShopifyResource, decisions_resource, resources_from_settings
+    from oms_pipeline.storage.warehouse import Warehouse
+
+    settings = OmsSettings()
+    warehouse = Warehouse(settings.resolved_warehouse_url)
+    warehouse.migrate()
+    shopify: ShopifyResource = resources_from_settings(settings)["shopify"]  # type: ignore[assignment]
+    return settings, warehouse, shopify, decisions_resource(settings)
+
+
+def _operator_error(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@holds_app.command("release")
+def holds_release(
+    order: str = typer.Argument(..., help="Order id or name (#1042)."),
+    by: str = typer.Option(..., "--by", help="Your name: recorded with the release."),
+    why: str = typer.Option(..., "--why", help="Why the hold can go: recorded with the release."),
+    handle: str = typer.Option(None, "--handle", help="Only the hold with this handle (default: all)."),
+) -> None:
+    """Release an order's holds as an operator (the only way a fraud hold is ever released)."""
+    from datetime import UTC, datetime
+
+    from oms_pipeline.decisioning import OperatorError, release_holds
+
+    settings, warehouse, shopify, decisions = _operator_context()
+    try:
+        with decisions.gateway(warehouse, shopify) as gateway:
+            _emit(release_holds(warehouse, gateway, settings.shop_domain, order, by, why, datetime.now(UTC), handle))
+    except OperatorError as exc:
+        raise _operator_error(exc) from exc
+
+
+@review_app.command("list")
+def review_list() -> None:
+    """Suggestions waiting for approval, one JSON line each."""
+    from oms_pipeline.decisioning import pending_review_rows
+
+    settings, warehouse, _shopify, _decisions = _operator_context()
+    for row in pending_review_rows(warehouse, settings.shop_domain):
+        _emit(row)
+
+
+@review_app.command("approve")
+def review_approve(
+    review_id: str = typer.Argument(..., help="The review id (oms review list)."),
+    by: str = typer.Option(..., "--by", help="Your name: recorded with the approval."),
+    note: str = typer.Option("", "--note", help="Why, for the record."),
+) -> None:
+    """Approve a queued suggestion: the gateway carries it out, audited as your action."""
+    from oms_pipeline.decisioning import OperatorError, approve_review
+
+    _settings, warehouse, shopify, decisions = _operator_context()
+    try:
+        with decisions.gateway(warehouse, shopify) as gateway:
+            _emit(approve_review(warehouse, gateway, review_id, by, note))
+    except OperatorError as exc:
+        raise _operator_error(exc) from exc
+
+
+@review_app.command("reject")
+def review_reject(
+    review_id: str = typer.Argument(..., help="The review id (oms review list)."),
+    by: str = typer.Option(..., "--by", help="Your name."),
+    note: str = typer.Option(..., "--note", help="Why not."),
+) -> None:
+    """Reject a queued suggestion: nothing is written."""
+    from oms_pipeline.decisioning import OperatorError, reject_review
+
+    _settings, warehouse, _shopify, _decisions = _operator_context()
+    try:
+        _emit(reject_review(warehouse, review_id, by, note))
+    except OperatorError as exc:
+        raise _operator_error(exc) from exc
+
+
+@bench_app.command("decide")
+def bench_decide_command(
+    orders: int = typer.Option(10000, help="Orders to decide."),
+    seed: int = typer.Option(1, help="Generator seed."),
+) -> None:
+    """Decide N generated orders (state machine, triage, batch plan, intended writes; no network)."""
+    from oms_pipeline.runner import bench_decide
+
+    _print_figures(bench_decide(orders=orders, seed=seed))
+
+
+@bench_app.command("writeback")
+def bench_writeback_command(
+    orders: int = typer.Option(2000, help="Orders in the sandbox store."),
+    faults: float = typer.Option(0.2, help="Fraction of sandbox requests answered 429/5xx/timeout."),
+    seed: int = typer.Option(1, help="Sandbox seed."),
+) -> None:
+    """Write N orders' decisions back to a loopback sandbox with faults and its rate limit on."""
+    from oms_pipeline.runner import bench_writeback
+
+    _print_figures(bench_writeback(orders=orders, faults=faults, seed=seed))
 
 
 def _print_figures(figures: dict[str, Any]) -> None:

@@ -3,11 +3,21 @@ defaults and in production, only the settings differ."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
 from oms_pipeline.connectors.shopify import ShopifyClient
+from oms_pipeline.connectors.shopify_writeback import ShopifyWriteback
+from oms_pipeline.decisioning import DecisionPolicy, load_decision_policy
+from oms_pipeline.gateway.actions import RolloutMode, Workflow
+from oms_pipeline.gateway.executors import StoreExecutor
+from oms_pipeline.gateway.gateway import WritebackGateway
+from oms_pipeline.gateway.policy import CircuitBreaker
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -47,6 +57,54 @@ class ShopifyResource(ConfigurableResource):
                              timeout_s=self.timeout_s, max_attempts=self.max_attempts)
 
 
+class DecisionsResource(ConfigurableResource):
+    """How orders are decided and what the gateway may write: rules, network, rollout modes, channels."""
+
+    triage_rules_file: str | None = None
+    network_file: str | None = None
+    hold_recheck_hours: float = 24.0
+    rollout_triage_tags: str = "shadow"
+    rollout_holds: str = "shadow"
+    rollout_routing: str = "shadow"
+    rollout_notifications: str = "shadow"
+    confidence_threshold: float = 0.8
+    breaker_max_share: float = 0.5
+    breaker_min_orders: int = 20
+    slack_webhook_url: str | None = None
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+
+    def policy(self) -> DecisionPolicy:
+        """The triage rules, fulfillment network and hold recheck delay."""
+        return load_decision_policy(Path(self.triage_rules_file) if self.triage_rules_file else None,
+                                    Path(self.network_file) if self.network_file else None, self.hold_recheck_hours)
+
+    def modes(self) -> dict[Workflow, RolloutMode]:
+        """The rollout mode of each workflow."""
+        return {Workflow.TRIAGE_TAGS: RolloutMode(self.rollout_triage_tags),
+                Workflow.HOLDS: RolloutMode(self.rollout_holds),
+                Workflow.ROUTING: RolloutMode(self.rollout_routing),
+                Workflow.NOTIFICATIONS: RolloutMode(self.rollout_notifications)}
+
+    @contextmanager
+    def gateway(self, warehouse: Warehouse, shopify: ShopifyResource) -> Iterator[WritebackGateway]:
+        """The writeback gateway over the store and the configured alert channels (closed on exit)."""
+        slack = SlackWebhook(self.slack_webhook_url) if self.slack_webhook_url else None
+        zendesk = ZendeskTickets(self.zendesk_url, self.zendesk_email or "", self.zendesk_api_token or "") \
+            if self.zendesk_url else None
+        try:
+            with shopify.client() as client:
+                executor = StoreExecutor(ShopifyWriteback(client), slack, zendesk)
+                yield WritebackGateway(warehouse.writeback, executor, self.modes(),
+                                       confidence_threshold=self.confidence_threshold,
+                                       breaker=CircuitBreaker(self.breaker_max_share, self.breaker_min_orders))
+        finally:
+            for channel in (slack, zendesk):
+                if channel is not None:
+                    channel.close()
+
+
 def resources_from_settings(settings: OmsSettings) -> dict[str, ConfigurableResource]:
     """The resources of the code location, from ``OMS_*`` settings."""
     return {
@@ -61,4 +119,22 @@ def resources_from_settings(settings: OmsSettings) -> dict[str, ConfigurableReso
             max_attempts=settings.shopify_max_attempts,
             overlap_s=settings.ingest_overlap_s,
         ),
+        "decisions": decisions_resource(settings),
     }
+
+
+def decisions_resource(settings: OmsSettings) -> DecisionsResource:
+    """The decisions resource from ``OMS_*`` settings."""
+    secret = settings.zendesk_api_token
+    return DecisionsResource(
+        triage_rules_file=str(settings.triage_rules_file) if settings.triage_rules_file else None,
+        network_file=str(settings.network_file) if settings.network_file else None,
+        hold_recheck_hours=settings.hold_recheck_hours,
+        rollout_triage_tags=settings.rollout_triage_tags, rollout_holds=settings.rollout_holds,
+        rollout_routing=settings.rollout_routing, rollout_notifications=settings.rollout_notifications,
+        confidence_threshold=settings.confidence_threshold, breaker_max_share=settings.breaker_max_share,
+        breaker_min_orders=settings.breaker_min_orders,
+        slack_webhook_url=settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else None,
+        zendesk_url=settings.zendesk_url, zendesk_email=settings.zendesk_email,
+        zendesk_api_token=secret.get_secret_value() if secret else None,
+    )

@@ -11,6 +11,7 @@ import resource
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.dbt.definitions import BUILD_WAREHOUSE_MODELS_JOB
 from oms_pipeline.defs.ingestion.jobs import INGEST_ORDERS_JOB
+from oms_pipeline.defs.ingestion.sensors import PROCESS_ORDERS_JOB
 from oms_pipeline.settings import OmsSettings, ensure_dagster_home
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -74,6 +76,41 @@ def run_ingestion(settings: OmsSettings, instance: DagsterInstance | None = None
     }
 
 
+def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
+    """One pass of the whole order flow (``process_orders``): poll, validate, decide, write back."""
+    started = time.perf_counter()
+    result = run_job(settings, PROCESS_ORDERS_JOB, instance)
+    meta = _metadata(result)
+    raw, orders, quarantine = (meta.get(k, {}) for k in ("raw_order_events", "orders", "quarantined_orders"))
+    triage, writeback = meta.get("order_triage", {}), meta.get("store_writeback", {})
+    failure = next((e.event_specific_data.error.message.strip() for e in result.all_events
+                    if e.is_step_failure and e.event_specific_data and e.event_specific_data.error), None)
+    return {
+        "run_id": result.run_id,
+        "success": result.success,
+        "events_landed": raw.get("events_landed", 0),
+        "events_already_landed": raw.get("events_already_landed", 0),
+        "orders_written": orders.get("orders_written", 0),
+        "quarantined": quarantine.get("quarantined_this_run", 0),
+        "requests": raw.get("requests", 0),
+        "retries": raw.get("retries", 0),
+        "throttled_answers": raw.get("throttled_answers", 0),
+        "checks": _check_outcomes(result),
+        "decided": triage.get("decided", 0),
+        "unchanged_versions": triage.get("unchanged_versions", 0),
+        "outcomes": triage.get("outcomes", {}),
+        "states": triage.get("states", {}),
+        "reasons": triage.get("reasons", {}),
+        "holds_placed": triage.get("holds_placed", {}),
+        "writes": writeback.get("outcomes", {}),
+        "writes_by_workflow": writeback.get("by_workflow", {}),
+        "written": writeback.get("written", 0),
+        "writeback_ran": "store_writeback" in meta,
+        "failure": failure,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
 def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
     """Build the dbt models (staging and marts) with their tests; a summary."""
     result = run_job(settings, BUILD_WAREHOUSE_MODELS_JOB, instance)
@@ -88,36 +125,87 @@ def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None
     }
 
 
+DEMO_ANCHOR = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+DEMO_MODES = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing": "auto",
+              "rollout_notifications": "auto"}
+
+
+class ManualClock:
+    """A clock that moves only when told: the demo store's history is the same on every run."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward."""
+        self.now += delta
+
+
 def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict[str, Any]:
-    """Sandbox store -> two polls of the ingestion job (with store changes between) -> dbt; a summary."""
+    """Sandbox store -> the order flow (poll, validate, decide, write back) twice, with store changes
+    between -> dbt; a summary. The sandbox's history is anchored in time, so a second demo sees the
+    same orders and, its ledger remembering the first, writes nothing again."""
     from oms_pipeline.sandbox.server import SandboxServer
     from oms_pipeline.sandbox.store import SandboxStore
 
     base = OmsSettings()
-    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=malformed)
+    clock = ManualClock(DEMO_ANCHOR)
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=malformed, clock=clock)
     # Shopify Plus rate limits (1,000 points/s): the demo should take seconds, not minutes.
     with SandboxServer(store, faults=faults, timeout_fault_s=1.5, restore_rate=1000.0, bucket_size=10_000,
                        seed=seed) as sandbox:
-        settings = base.model_copy(update={"shopify_url": sandbox.url, "shop_domain": sandbox.shop_domain,
-                                           "shopify_timeout_s": 1.0})
+        settings = base.model_copy(update={
+            "shopify_url": sandbox.url, "shop_domain": sandbox.shop_domain, "shopify_timeout_s": 1.0,
+            **DEMO_MODES, **sandbox_channels(sandbox)})
         ensure_dagster_home(settings)
         instance = DagsterInstance.get()
         # A fresh sandbox is a new store whose history predates any earlier demo's high-water mark.
         Warehouse(settings.resolved_warehouse_url).reset_high_water_mark(settings.shop_domain)
-        first = run_ingestion(settings, instance)
+        first = run_order_flow(settings, instance)
+        clock.advance(timedelta(minutes=10))
         store.advance(40)  # edits, captures, refunds, fulfillments, cancellations, new orders
-        second = run_ingestion(settings, instance)
+        clock.advance(timedelta(minutes=1))
+        second = run_order_flow(settings, instance)
         models = run_warehouse_models(settings, instance)
         stats = dict(store.stats)
-    text = _demo_text(settings, orders, seed, malformed, faults, first, second, models, stats)
-    return {"command": "demo", "success": first["success"] and second["success"] and models["success"],
-            "polls": [first, second], "dbt": models, "warehouse": settings.resolved_warehouse_url,
+        alerts = {"chat": len(sandbox.notifications.slack_messages), "tickets": len(sandbox.notifications.tickets)}
+    wh = Warehouse(settings.resolved_warehouse_url)
+    totals = {"states": wh.decisions.outcome_counts(settings.shop_domain),
+              "active_holds": wh.decisions.active_hold_counts(settings.shop_domain),
+              "ledger": wh.writeback.ledger_counts(),
+              "review_queue": len(wh.writeback.pending_reviews(settings.shop_domain))}
+    success = first["success"] and second["success"] and models["success"]
+    text = _demo_text(settings, orders, seed, malformed, faults, first, second, models, stats, alerts, totals)
+    return {"command": "demo", "success": success, "polls": [first, second], "dbt": models, "totals": totals,
+            "sandbox_alerts": alerts, "warehouse": settings.resolved_warehouse_url,
             "dagster_home": str(settings.dagster_home), "text": text}
+
+
+def sandbox_channels(sandbox: Any) -> dict[str, Any]:
+    """Settings that point Slack and Zendesk at the sandbox's emulations."""
+    return {"slack_webhook_url": sandbox.slack_webhook_url, "zendesk_url": sandbox.zendesk_url,
+            "zendesk_email": sandbox.notifications.zendesk_email,
+            "zendesk_api_token": sandbox.notifications.zendesk_api_token}
+
+
+def _workflow_counts(*polls: dict[str, Any]) -> str:
+    merged: dict[str, Counter] = {}
+    for poll in polls:
+        for workflow, counts in poll["writes_by_workflow"].items():
+            merged.setdefault(workflow, Counter()).update(counts)
+    return "; ".join(f"{workflow}: {_counts(counts)}" for workflow, counts in sorted(merged.items())) or "none"
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
 
 
 def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, faults: float,
                first: dict[str, Any], second: dict[str, Any], models: dict[str, Any],
-               stats: dict[str, Any]) -> str:
+               stats: dict[str, Any], alerts: dict[str, int], totals: dict[str, Any]) -> str:
     def poll_line(label: str, poll: dict[str, Any]) -> str:
         checks = ", ".join(f"{name} {'passed' if ok else 'FAILED'}" for name, ok in poll["checks"].items())
         return (f"{label}: {poll['events_landed']} order versions landed ({poll['events_already_landed']} seen "
@@ -125,19 +213,39 @@ def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, 
                 f"{poll['requests']} requests, {poll['retries']} retried, {poll['throttled_answers']} throttled; "
                 f"checks: {checks or 'none ran'}")
 
-    reasons = first["quarantine_reasons"] | {
-        k: first["quarantine_reasons"].get(k, 0) + v for k, v in second["quarantine_reasons"].items()}
+    def decision_line(poll: dict[str, Any]) -> str:
+        writes = poll["writes"]
+        again = writes.get("duplicate", 0)
+        line = (f"  decided {poll['decided']} orders ({_counts(poll['outcomes'])}); "
+                f"{poll['unchanged_versions']} new versions changed nothing decisions read; "
+                f"external writes this run: {poll['written']}")
+        if again:
+            line += f" ({again} already in the ledger, not sent again)"
+        if not poll["writeback_ran"]:
+            line += "; WRITEBACK DID NOT RUN" + (f": {poll['failure']}" if poll["failure"] else "")
+        return line
+
     lines = [
         f"oms demo: sandbox store {settings.shop_domain} ({orders} orders, seed {seed}, "
-        f"{malformed:.0%} malformed, {faults:.0%} of requests faulted)",
+        f"{malformed:.0%} malformed, {faults:.0%} of requests faulted); rollout modes: all auto",
         poll_line("poll 1", first),
+        decision_line(first),
         poll_line("poll 2 (after 40 store events)", second),
-        "quarantined by field: " + (", ".join(f"{k} {v}" for k, v in reasons.items()) or "none"),
+        decision_line(second),
+        "orders by state: " + _counts(totals["states"]),
+        "active holds by rule: " + _counts(totals["active_holds"]),
+        "writebacks by workflow (both polls): " + _workflow_counts(first, second),
+        f"exception alerts received by the sandbox: {alerts['chat']} Slack messages, {alerts['tickets']} "
+        f"Zendesk tickets; review queue: {totals['review_queue']} waiting (oms review list)",
+        "writeback ledger (all runs): " + _counts(totals["ledger"]),
+    ]
+    if first["written"] + second["written"] == 0:
+        lines.append("this demo performed zero new external writes: every decision was already written "
+                     "(the ledger remembers earlier runs)")
+    lines += [
         f"dbt: {len(models['models'])} models built, {models['tests_passed']}/{models['tests']} tests passed",
         "sandbox faults injected: " + (", ".join(
             f"{k.removeprefix('fault_')} {v}" for k, v in sorted(stats.items()) if k.startswith("fault_")) or "none"),
-        "store events between polls: " + ", ".join(
-            f"{k.removeprefix('event_')} {v}" for k, v in sorted(stats.items()) if k.startswith("event_")),
         f"warehouse: {settings.resolved_warehouse_url}",
         f"Dagster instance: {settings.dagster_home} (SQLite)",
         "open the UI: oms ui   (Dagster UI with the sandbox and the sensor; then http://127.0.0.1:3000)",
@@ -219,3 +327,124 @@ def bench_routing(*, orders: int, locations: int, services: int, seed: int, time
 
 def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def bench_decide(*, orders: int, seed: int) -> dict[str, Any]:
+    """Decide ``orders`` sandbox orders in one batch: state machine, triage, fulfillment plan and the
+    writes each decision asks for (no network, no database)."""
+    from oms_pipeline.domain.decisions import load_triage_rules
+    from oms_pipeline.domain.decisions.batch import decide_batch
+    from oms_pipeline.domain.shopify.rest import parse_rest_order
+    from oms_pipeline.gateway.intents import decision_actions
+    from oms_pipeline.sandbox.network import sandbox_network
+    from oms_pipeline.sandbox.store import SandboxStore
+
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.0)
+    batch_orders = [parse_rest_order(record.rest(), "bench.myshopify.com") for record in store.records()]
+    rules, network = load_triage_rules(), sandbox_network(seed)
+    started = time.perf_counter()
+    batch = decide_batch(batch_orders, network=network, rules=rules, states={}, holds={}, now=datetime.now(UTC))
+    actions = [a for d, o in zip(batch.decisions, batch_orders, strict=True)
+               for a in decision_actions(d, o, "bench.myshopify.com", batch.summaries.get(o.id))]
+    seconds = time.perf_counter() - started
+    outcomes = Counter(d.outcome.value for d in batch.decisions)
+    return {
+        "bench": "decide", "orders": len(batch_orders), "seconds": round(seconds, 3),
+        "ms_per_order": round(1000 * seconds / max(1, len(batch_orders)), 4),
+        "outcomes": dict(outcomes), "intended_writes": len(actions),
+        "planner": batch.plan.solver.status, "plan_seconds": batch.plan.solver.seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _serve_writeback_sandbox(orders: int, seed: int, faults: float, conn: Any) -> None:
+    """A sandbox with Shopify Plus rate limits and injected faults; answers "state" with what it holds."""
+    from oms_pipeline.sandbox.server import SandboxServer
+    from oms_pipeline.sandbox.store import SandboxStore
+
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.0)
+    with SandboxServer(store, faults=faults, timeout_fault_s=0.5, restore_rate=1000.0, bucket_size=10_000,
+                       seed=seed) as sandbox:
+        conn.send({"url": sandbox.url, "shop": sandbox.shop_domain, "token": sandbox.token,
+                   **sandbox_channels(sandbox)})
+        while (command := conn.recv()) != "stop":
+            if command == "state":
+                conn.send({"stats": dict(store.stats),
+                           "orders": {r.served_id: store.writeback_state(r.key) for r in store.records()},
+                           "slack": [m["text"] for m in sandbox.notifications.slack_messages],
+                           "tickets": [t["external_id"] for t in sandbox.notifications.tickets]})
+
+
+def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
+    """Decide ``orders`` sandbox orders, then write every decision back through the gateway to a
+    loopback sandbox (another process) with ``faults`` of requests failing and Plus rate limits on.
+
+    ``lost``: intended writes not done in the ledger or not visible in the store afterwards;
+    ``duplicates``: writes the store shows twice (two holds with one handle, two tickets or chat
+    messages for one exception) plus ledger keys sent again by a second pass (must be 0).
+    """
+    from oms_pipeline.decisioning import decide_pending, load_decision_policy, write_back
+    from oms_pipeline.gateway.actions import ActionKind, WriteAction
+    from oms_pipeline.resources import decisions_resource, resources_from_settings
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    server = ctx.Process(target=_serve_writeback_sandbox, args=(orders, seed, faults, child), daemon=True)
+    server.start()
+    try:
+        info = parent.recv()
+        with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
+            settings = OmsSettings(data_dir=Path(tmp), shopify_url=info["url"], shop_domain=info["shop"],
+                                   shopify_timeout_s=2.0, **DEMO_MODES,
+                                   **{k: info[k] for k in ("slack_webhook_url", "zendesk_url", "zendesk_email",
+                                                            "zendesk_api_token")})
+            home = Path(tmp) / "dagster_home"
+            home.mkdir()
+            instance = DagsterInstance.local_temp(tempdir=str(home))
+            # Land the orders (ingestion only), then decide them: the bench times the writeback.
+            ingest = run_ingestion(settings, instance)
+            wh = Warehouse(settings.resolved_warehouse_url)
+            policy = load_decision_policy(None, None, settings.hold_recheck_hours)
+            summary = decide_pending(wh, settings.shop_domain, policy, "bench-decide", datetime.now(UTC))
+            shopify = resources_from_settings(settings)["shopify"]
+            decisions = decisions_resource(settings)
+            with decisions.gateway(wh, shopify) as gateway:
+                started = time.perf_counter()
+                report = write_back(wh, gateway, "bench-decide")
+                seconds = time.perf_counter() - started
+                client_stats = gateway.executor.store.client.stats
+            with decisions.gateway(wh, shopify) as gateway:
+                rerun = write_back(wh, gateway, "bench-decide")
+            intents = [WriteAction.model_validate_json(raw) for raw in wh.writeback.intents("bench-decide")]
+            ledger = wh.writeback.ledger_frame()
+            wh.dispose()
+        parent.send("state")
+        state = parent.recv()
+    finally:
+        parent.send("stop")
+        server.join(timeout=10)
+    done = set(ledger.loc[ledger["status"] == "done", "idempotency_key"])
+    sent = [a for a in intents if a.kind is not ActionKind.CHAT_ALERT and a.kind is not ActionKind.HELPDESK_TICKET]
+    lost = sum(1 for a in {a.idempotency_key: a for a in intents}.values() if a.idempotency_key not in done)
+    for action in sent:
+        seen = state["orders"].get(action.order_id) or {}
+        if action.kind is ActionKind.ADD_TAGS and not set(action.payload["tags"]) <= set(seen.get("tags", [])):
+            lost += 1
+        if action.kind is ActionKind.PLACE_HOLD and action.payload["handle"] not in {
+                h["handle"] for h in seen.get("holds", [])}:
+            lost += 1
+    duplicates = rerun.written
+    for seen in state["orders"].values():
+        handles = [h["handle"] for h in seen.get("holds", [])]
+        duplicates += len(handles) - len(set(handles))
+    duplicates += len(state["slack"]) - len(set(state["slack"])) + len(state["tickets"]) - len(set(state["tickets"]))
+    stats = state["stats"]
+    return {
+        "bench": "writeback", "orders": orders, "decided": summary.decided, "faults": faults,
+        "intended_writes": len(intents), "written": report.written, "seconds": round(seconds, 2),
+        "writes_per_s": round(report.written / seconds, 1) if seconds else None,
+        "lost": lost, "duplicates": duplicates, "rerun_new_writes": rerun.written,
+        "requests": client_stats.requests, "retries": client_stats.retries,
+        "throttled_requests": stats.get("throttled", 0), "faults_injected": stats.get("faults", 0),
+        "ingest_success": ingest["success"], "peak_rss_mb": _peak_rss_mb(),
+    }

@@ -44,6 +44,26 @@ class OmsSettings(BaseSettings):
         default=None, description="ISO timestamp of the first poll's lower bound; default: all history."
     )
 
+    # -- decisions and writeback ----------------------------------------------------------------
+    triage_rules_file: Path | None = Field(
+        default=None, description="Triage rules YAML; default: the rules shipped in domain/decisions.")
+    network_file: Path | None = Field(
+        default=None, description="NETWORK.json (locations with stock, carrier services); default: the sandbox's.")
+    hold_recheck_hours: float = Field(default=24.0, gt=0, description="When an on-hold order is triaged again.")
+    rollout_triage_tags: Literal["shadow", "assisted", "auto"] = "shadow"
+    rollout_holds: Literal["shadow", "assisted", "auto"] = "shadow"
+    rollout_routing: Literal["shadow", "assisted", "auto"] = "shadow"
+    rollout_notifications: Literal["shadow", "assisted", "auto"] = "shadow"
+    confidence_threshold: float = Field(default=0.8, ge=0, le=1,
+                                        description="auto mode acts at or above this confidence, else queues.")
+    breaker_max_share: float = Field(default=0.5, gt=0, le=1,
+                                     description="Largest share of a run's orders that may get disruptive writes.")
+    breaker_min_orders: int = Field(default=20, ge=1, description="Runs smaller than this never trip the breaker.")
+    slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for exceptions.")
+    zendesk_url: str | None = Field(default=None, description="https://<subdomain>.zendesk.com")
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+
     @cached_property
     def resolved_warehouse_url(self) -> str:
         """The warehouse URL, defaulting to a DuckDB file in the data directory."""

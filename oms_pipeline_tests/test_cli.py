@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from oms_pipeline.cli import app
 
 COMMANDS = [[], ["demo"], ["ingest"], ["sandbox"], ["sandbox", "serve"], ["ui"], ["migrate"], ["bench"],
-            ["bench", "ingest"]]
+            ["bench", "ingest"], ["bench", "decide"], ["bench", "writeback"], ["holds"], ["holds", "release"],
+            ["review"], ["review", "list"], ["review", "approve"], ["review", "reject"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "oms")
@@ -41,3 +42,44 @@ def test_ingest_once_prints_one_json_line(tmp_path, monkeypatch):
 def test_ingest_without_once_is_refused():
     result = CliRunner().invoke(app, ["ingest"])
     assert result.exit_code != 0 and "--once" in result.output
+
+
+def test_review_queue_and_hold_release_as_an_operator(tmp_path, monkeypatch):
+    from oms_pipeline.runner import sandbox_channels
+    from oms_pipeline.sandbox.server import SandboxServer
+    from oms_pipeline.sandbox.store import SandboxStore
+
+    store = SandboxStore(seed=4, orders=40, rate_per_min=0.0, malformed_rate=0.0)
+    with SandboxServer(store, seed=1, restore_rate=20_000.0) as sandbox:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        monkeypatch.setenv("OMS_SHOPIFY_URL", sandbox.url)
+        monkeypatch.setenv("OMS_SHOP_DOMAIN", sandbox.shop_domain)
+        for workflow in ("TRIAGE_TAGS", "HOLDS", "ROUTING", "NOTIFICATIONS"):
+            monkeypatch.setenv(f"OMS_ROLLOUT_{workflow}", "assisted")
+        for key, value in sandbox_channels(sandbox).items():
+            monkeypatch.setenv(f"OMS_{key.upper()}", value)
+        runner = CliRunner()
+        assert runner.invoke(app, ["ingest", "--once"]).exit_code == 0
+        assert store.stats.get("mutations", 0) == 0  # assisted: nothing written before approval
+
+        listed = runner.invoke(app, ["review", "list"])
+        items = [json.loads(line) for line in listed.output.strip().splitlines()]
+        hold = next(i for i in items if i["action"] == "place_hold")
+        approved = runner.invoke(app, ["review", "approve", hold["review_id"], "--by", "Dana", "--note", "ok"])
+        assert approved.exit_code == 0, approved.output
+        assert json.loads(approved.output.strip().splitlines()[-1])["outcomes"] == {"written": 1}
+        order_id = int(hold["order_id"])
+        assert [h["handle"] for h in store.writeback_state(order_id)["holds"]] == [hold["payload"]["handle"]]
+        again = runner.invoke(app, ["review", "approve", hold["review_id"], "--by", "Dana"])
+        assert again.exit_code == 2 and "already approved by Dana" in again.output
+
+        other = next(i for i in items if i["review_id"] != hold["review_id"])
+        rejected = runner.invoke(app, ["review", "reject", other["review_id"], "--by", "Dana", "--note", "no"])
+        assert rejected.exit_code == 0 and '"rejected"' in rejected.output
+
+        released = runner.invoke(app, ["holds", "release", str(order_id), "--by", "Dana", "--why", "checked"])
+        assert released.exit_code == 0, released.output
+        assert store.writeback_state(order_id)["holds"] == []
+        unknown = runner.invoke(app, ["holds", "release", "#999999", "--by", "Dana", "--why", "x"])
+        assert unknown.exit_code == 2 and "order #999999: not found" in unknown.output

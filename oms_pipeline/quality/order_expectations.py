@@ -160,9 +160,9 @@ def _build_rules() -> list[_Rule]:
 
 
 class _Suite:
-    """The GX context, data source, batch definition and suite: built once, reused by every call."""
+    """A GX context, data source, batch definition and suite: built once per suite, reused by every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, rules: list[_Rule]) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,
@@ -177,20 +177,47 @@ class _Suite:
             analytics_enabled=False,
         )
         self.context = gx.get_context(mode="ephemeral", project_config=config)
-        asset = self.context.data_sources.add_pandas("oms_orders").add_dataframe_asset("canonical_orders")
+        asset = self.context.data_sources.add_pandas(f"oms_{name}").add_dataframe_asset(name)
         self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
-        self.rules = _build_rules()
-        suite = gx.ExpectationSuite(name="canonical_orders")
+        self.rules = rules
+        suite = gx.ExpectationSuite(name=name)
         for rule in self.rules:
             suite.add_expectation(rule.expectation)
         self.suite = self.context.suites.add(suite)
         # The GX context is not documented as thread-safe; Dagster may run assets in threads.
         self.lock = threading.Lock()
 
+    def passing(self) -> QualityReport:
+        """The report for an empty frame: nothing to break any rule."""
+        return QualityReport(
+            success=True,
+            row_count=0,
+            results=[ExpectationOutcome(r.expectation.expectation_type, r.column, True, 0, [], r.detail)
+                     for r in self.rules],
+        )
+
+    def validate(self, frame: pd.DataFrame) -> QualityReport:
+        """Run the suite on ``frame`` (which has the ``__order_ref`` column naming each row's order)."""
+        with self.lock:
+            batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(
+                self.suite,
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [_ORDER_REF],
+                    "partial_unexpected_count": SAMPLE_SIZE,
+                },
+            )
+        outcomes = [
+            _outcome(rule, r)
+            for rule, r in zip(self.rules, _in_suite_order(self.rules, result.results), strict=True)
+        ]
+        return QualityReport(success=all(o.success for o in outcomes), row_count=len(frame), results=outcomes)
+
 
 @lru_cache(maxsize=1)
 def _suite() -> _Suite:
-    return _Suite()
+    return _Suite("canonical_orders", _build_rules())
 
 
 def validate_orders(orders: pd.DataFrame, lines: pd.DataFrame) -> QualityReport:
@@ -210,33 +237,11 @@ def validate_orders(orders: pd.DataFrame, lines: pd.DataFrame) -> QualityReport:
     """
     suite = _suite()
     if len(orders) == 0:
-        return QualityReport(
-            success=True,
-            row_count=0,
-            results=[
-                ExpectationOutcome(r.expectation.expectation_type, r.column, True, 0, [], r.detail)
-                for r in suite.rules
-            ],
-        )
+        return suite.passing()
     _require_columns(orders, ORDER_COLUMNS, "orders")
     if len(lines):
         _require_columns(lines, LINE_COLUMNS, "lines")
-    frame = _validation_frame(orders, lines)
-    with suite.lock:
-        batch = suite.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        result = batch.validate(
-            suite.suite,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": [_ORDER_REF],
-                "partial_unexpected_count": SAMPLE_SIZE,
-            },
-        )
-    outcomes = [
-        _outcome(rule, r)
-        for rule, r in zip(suite.rules, _in_suite_order(suite.rules, result.results), strict=True)
-    ]
-    return QualityReport(success=all(o.success for o in outcomes), row_count=len(frame), results=outcomes)
+    return suite.validate(_validation_frame(orders, lines))
 
 
 def _require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Numeric,
@@ -157,3 +158,188 @@ ingestion_cursors = Table(
     PrimaryKeyConstraint("shop_domain", "stream", name="pk_ingestion_cursors"),
     UniqueConstraint("shop_domain", "stream", name="uq_ingestion_cursors"),
 )
+
+
+# -- decisions and writeback (migration 2) -----------------------------------------------------
+
+# One row per decision: what triage made of one order version, with every version that fed it.
+order_decisions = Table(
+    "order_decisions",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    # Hash of the order content decisions read (not tags, updated_at or our own note lines), so our
+    # own writebacks, which bump the store's updated_at, never cause a second decision.
+    Column("order_fingerprint", String(64), nullable=False),
+    Column("order_name", String(64), nullable=False),
+    Column("order_updated_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON [[rule_id, reason], ...]
+    Column("hold_reasons", Text, nullable=False),  # JSON [[rule_id, FulfillmentHoldReason], ...]
+    Column("rules_version", String(64), nullable=False),
+    Column("fraud_score", Float, nullable=False),
+    Column("fraud_reasons", Text, nullable=False),  # JSON list of phrases
+    Column("fraud_model_version", String(64), nullable=False),
+    Column("note_tags", Text, nullable=False),  # JSON list
+    Column("notes_engine", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("plan_summary", Text),
+    Column("planned_units", Integer, nullable=False),
+    Column("ordered_units", Integer, nullable=False),
+    Column("ordered_by_sku", Text, nullable=False),  # JSON {sku: units}, bundles expanded
+    Column("trace_id", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "trace_id", name="pk_order_decisions"),
+)
+
+# The shipments each decision's fulfillment plan proposes (one row per shipment line).
+planned_shipments = Table(
+    "planned_shipments",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("trace_id", String(64), nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("sku", String(255), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("stock_at_location", Integer, nullable=False),  # snapshot units the plan drew from
+    Column("shipment_cost", Float, nullable=False),
+    Column("transit_days", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", String(64), nullable=False),
+)
+
+# Where each order stands now, and every change that brought it there.
+order_states = Table(
+    "order_states",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("order_fingerprint", String(64), nullable=False),
+    Column("order_updated_at", DateTime(timezone=True), nullable=False),  # the version last looked at
+    Column("recheck_at", DateTime(timezone=True)),  # when an on-hold order is triaged again
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("trace_id", String(64), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", name="pk_order_states"),
+)
+
+order_state_history = Table(
+    "order_state_history",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),  # order of the changes within one trace
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("trace_id", String(64), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "trace_id", "seq", name="pk_order_state_history"),
+)
+
+# Holds on an order's fulfillment order: placed per rule, released by the rule clearing or an operator.
+order_holds = Table(
+    "order_holds",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("handle", String(64), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("reason", String(40), nullable=False),  # Shopify FulfillmentHoldReason
+    Column("placed_by", String(120), nullable=False),
+    Column("status", String(16), nullable=False),  # active | released
+    Column("fulfillment_order_id", String(120)),  # set once the hold exists in the store
+    Column("external_hold_id", String(120)),
+    Column("released_at", DateTime(timezone=True)),
+    Column("released_by", String(120)),
+    Column("release_why", Text),
+    Column("released_by_operator", Boolean),
+    Column("trace_id", String(64), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "handle", "placed_at", name="pk_order_holds"),
+)
+
+# The writes each decision asks for, as the decision step left them for the writeback step.
+writeback_intents = Table(
+    "writeback_intents",
+    metadata,
+    Column("run_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("trace_id", String(64), nullable=False),
+    Column("action_json", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "seq", name="pk_writeback_intents"),
+)
+
+# Every action the gateway considered, written before anything is sent, with its outcome.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", String(64), primary_key=True),
+    Column("trace_id", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("workflow", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # PII-masked
+    Column("rules_version", String(64), nullable=False),
+    Column("model_versions", String(200), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+# Exactly-once: one row per idempotency key, ever. A key in state "done" is never sent again.
+writeback_ledger = Table(
+    "writeback_ledger",
+    metadata,
+    Column("idempotency_key", String(64), nullable=False),
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("workflow", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | done | rejected
+    Column("attempts", Integer, nullable=False),
+    Column("external_ref", String(200)),
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    UniqueConstraint("idempotency_key", name="uq_writeback_ledger_key"),
+)
+
+# Suggestions waiting for a person (assisted mode, or auto mode below the confidence threshold).
+review_queue = Table(
+    "review_queue",
+    metadata,
+    Column("review_id", String(16), primary_key=True),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("workflow", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("action_json", Text, nullable=False),  # the whole action, to carry out on approval
+    Column("why", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | rejected
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(120)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_note", Text),
+    UniqueConstraint("idempotency_key", name="uq_review_queue_key"),
+)
+
+DECISION_TABLES = (order_decisions, planned_shipments, order_states, order_state_history, order_holds,
+                   writeback_intents, audit_log, writeback_ledger, review_queue)

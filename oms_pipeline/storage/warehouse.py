@@ -10,19 +10,19 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from oms_pipeline.domain.ingestion import OrderEvent, QuarantinedPayload
 from oms_pipeline.domain.orders import Order
 from oms_pipeline.storage import schema
-
-CHUNK = 2000  # rows per statement: bounds parameter counts on both backends
+from oms_pipeline.storage.bulk import chunks as _chunks
+from oms_pipeline.storage.bulk import insert_rows as _insert
+from oms_pipeline.storage.decisions import DecisionStore
+from oms_pipeline.storage.writeback import WritebackStore
 
 
 def _create_initial_tables(conn: Connection) -> None:
@@ -31,9 +31,15 @@ def _create_initial_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _create_decision_tables(conn: Connection) -> None:
+    for table in schema.DECISION_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 # Versioned DDL: append a (version, name, function) to change the schema; never edit a landed one.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "landing, canonical orders, quarantine, cursors", _create_initial_tables),
+    (2, "decisions, order states, holds, audit log, writeback ledger, review queue", _create_decision_tables),
 ]
 
 
@@ -61,37 +67,6 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def _insert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *, skip_existing: bool = False) -> None:
-    """Insert many rows fast on either backend; ``skip_existing`` ignores rows whose key exists.
-
-    DuckDB's executemany goes row by row (tens of seconds for 10k orders), so on DuckDB the rows go
-    in as one registered DataFrame. Money travels as text there so it is never a float on the way.
-    """
-    if not rows:
-        return
-    if conn.dialect.name != "duckdb":
-        stmt = postgresql.insert(table).on_conflict_do_nothing() if skip_existing else sa.insert(table)
-        conn.execute(stmt, list(rows))
-        return
-    columns = list(rows[0])
-    frame = pd.DataFrame.from_records(
-        [[str(v) if isinstance(v, Decimal) else v for v in row.values()] for row in rows], columns=columns)
-    raw = conn.connection.driver_connection
-    view = f"_oms_insert_{table.name}"
-    raw.register(view, frame)
-    try:
-        names = ", ".join(f'"{c}"' for c in columns)
-        conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
-        raw.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {view}{conflict}")
-    finally:
-        raw.unregister(view)
-
-
-def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
-
 class Warehouse:
     """Typed access to the warehouse tables. Every write is one transaction."""
 
@@ -103,6 +78,16 @@ class Warehouse:
     def backend(self) -> str:
         """``duckdb`` or ``postgresql``."""
         return self.engine.dialect.name
+
+    @property
+    def decisions(self) -> DecisionStore:
+        """Decisions, order states and holds."""
+        return DecisionStore(self.engine)
+
+    @property
+    def writeback(self) -> WritebackStore:
+        """Audit log, writeback ledger and review queue."""
+        return WritebackStore(self.engine)
 
     def dispose(self) -> None:
         """Close every connection (lets another process open a DuckDB file)."""

@@ -56,18 +56,19 @@ def test_triage_is_deterministic_and_explains_itself(order, fraud, notes, outloo
     again = triage_order(order.model_copy(), RULES, fraud.model_copy(), notes.model_copy(), outlook.model_copy())
     assert first == again
     assert first.rules_version == RULES.version
-    if first.outcome is not TriageOutcome.STANDARD:
-        assert first.reasons and len(first.hold_reasons) == len(first.reasons)
-    else:
-        assert not first.reasons
-    # The outcome is the most severe outcome among the rules that fired.
     by_id = {r.id: r.outcome for r in RULES.rules}
+    # Every flagged or exception rule that fired places a hold; annotation (standard) rules never do.
+    holding = [rule_id for rule_id in first.fired_rule_ids if by_id[rule_id] is not TriageOutcome.STANDARD]
+    assert [rule_id for rule_id, _ in first.hold_reasons] == holding
+    if first.outcome is not TriageOutcome.STANDARD:
+        assert first.reasons
+    # The outcome is the most severe outcome among the rules that fired.
     fired = {by_id[rule_id] for rule_id in first.fired_rule_ids}
     expected = (
         TriageOutcome.EXCEPTION
         if TriageOutcome.EXCEPTION in fired
         else TriageOutcome.FLAGGED
-        if fired
+        if TriageOutcome.FLAGGED in fired
         else TriageOutcome.STANDARD
     )
     assert first.outcome is expected

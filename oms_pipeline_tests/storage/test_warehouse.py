@@ -16,7 +16,7 @@ SHOP = "nordwool.myshopify.com"
 
 def _exercise(url: str, rest_order: dict) -> None:
     wh = Warehouse(url)
-    assert wh.migrate() == [1]
+    assert wh.migrate() == [1, 2]
     assert wh.migrate() == []  # idempotent
     newer = dict(rest_order, updated_at="2025-01-10T13:00:00-05:00", tags="vip, gift, rush")
     bad = dict(rest_order, id=77, name="#77")

@@ -14,8 +14,9 @@ from dagster import (
 )
 
 from oms_pipeline.defs.ingestion.assets import OrderWindowConfig
-from oms_pipeline.defs.ingestion.jobs import ingest_orders_job
 from oms_pipeline.resources import ShopifyResource
+
+PROCESS_ORDERS_JOB = "process_orders"  # ingestion, decisions and writeback (built in defs/decisions)
 
 
 def run_key_for(shop_domain: str, window_end: str) -> str:
@@ -24,7 +25,7 @@ def run_key_for(shop_domain: str, window_end: str) -> str:
 
 
 @sensor(
-    job=ingest_orders_job,
+    job_name=PROCESS_ORDERS_JOB,
     minimum_interval_seconds=60,
     description="Polls the store for changed orders every minute; cursor = the last window's end.",
     default_status=DefaultSensorStatus.RUNNING if os.environ.get("OMS_SENSOR_AUTOSTART") == "1"

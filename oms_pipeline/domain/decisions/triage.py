@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -81,13 +81,25 @@ class Condition(_Strict):
 
 
 class TriageRule(_Strict):
-    """One rule: when ``when`` holds, the order gets ``outcome`` for ``reason`` and a hold of ``hold_reason``."""
+    """One rule: when ``when`` holds, the order gets ``outcome`` for ``reason`` and a hold of ``hold_reason``.
+
+    A ``standard`` rule only annotates (a reason and a tag, e.g. VIP priority) and places no hold;
+    ``flagged`` and ``exception`` rules must name the hold they place.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")
-    outcome: Literal[TriageOutcome.FLAGGED, TriageOutcome.EXCEPTION]
+    outcome: TriageOutcome
     reason: str = Field(min_length=1)
-    hold_reason: HoldReason
+    hold_reason: HoldReason | None = None
     when: Condition
+
+    @model_validator(mode="after")
+    def _hold_matches_outcome(self) -> TriageRule:
+        if self.outcome is TriageOutcome.STANDARD and self.hold_reason is not None:
+            raise ValueError("a standard (annotation) rule places no hold: remove hold_reason")
+        if self.outcome is not TriageOutcome.STANDARD and self.hold_reason is None:
+            raise ValueError(f"a {self.outcome.value} rule needs a hold_reason")
+        return self
 
 
 class TriageRules(_Strict):
@@ -275,7 +287,7 @@ def triage_order(
         order_id=order.id,
         outcome=outcome,
         reasons=tuple((r.id, r.reason) for r in fired),
-        hold_reasons=tuple((r.id, r.hold_reason) for r in fired),
+        hold_reasons=tuple((r.id, r.hold_reason) for r in fired if r.hold_reason is not None),
         rules_version=rules.version,
         fraud_model_version=fraud.model_version,
         notes_engine=notes.engine,

@@ -1,0 +1,23 @@
+"""Decisions and writeback, as one Definitions object, and the job that runs the whole order flow."""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from oms_pipeline.defs.decisions.assets import order_triage, store_writeback
+from oms_pipeline.defs.decisions.checks import decisions_pass_expectations
+from oms_pipeline.defs.ingestion.sensors import PROCESS_ORDERS_JOB
+
+process_orders_job = define_asset_job(
+    PROCESS_ORDERS_JOB,
+    selection=AssetSelection.assets("raw_order_events", "orders", "quarantined_orders", "order_triage",
+                                    "store_writeback"),
+    description="Fetch changed orders, validate them, decide each one, and write the decisions back "
+                "(each step gated by its data-quality check).",
+    executor_def=in_process_executor,  # one process: an embedded DuckDB warehouse takes one writer
+    tags={"oms/pipeline": "orders"},
+)
+
+
+def build_decision_definitions() -> Definitions:
+    """The triage and writeback assets, their quality gate and the order-flow job."""
+    return Definitions(assets=[order_triage, store_writeback], asset_checks=[decisions_pass_expectations],
+                       jobs=[process_orders_job])

@@ -1,0 +1,93 @@
+"""Carrying actions out: Shopify mutations, Slack messages, Zendesk tickets.
+
+Each write is made safe to repeat where the system gives a way: ``tagsAdd`` appends (adding a tag
+twice leaves one), ``metafieldsSet`` overwrites, a hold is looked up by its handle before it is
+placed, a release finds its hold by handle, and a Zendesk ticket carries the ledger key as its
+``Idempotency-Key``. So a key a killed run left ``pending`` can simply be sent again.
+"""
+
+from __future__ import annotations
+
+from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
+from oms_pipeline.connectors.shopify_writeback import MutationResult, ShopifyWriteback
+from oms_pipeline.gateway.actions import ActionKind, WriteAction
+from oms_pipeline.gateway.gateway import ExecutionResult
+
+_STORE_KINDS = frozenset({ActionKind.ADD_TAGS, ActionKind.SET_METAFIELDS, ActionKind.PLACE_HOLD,
+                          ActionKind.RELEASE_HOLD, ActionKind.UPDATE_NOTE})
+_HOLDABLE = ("OPEN", "ON_HOLD")  # Shopify holds only open (or already held) fulfillment orders
+
+
+def _from_mutation(result: MutationResult, ref: str | None = None) -> ExecutionResult:
+    if result.ok:
+        return ExecutionResult("done", "", ref)
+    errors = "; ".join(f"{'.'.join(e.field or ())}: {e.message}" for e in result.user_errors)
+    return ExecutionResult("rejected", errors)
+
+
+class StoreExecutor:
+    """Executes actions on one Shopify store and the configured alert channels."""
+
+    def __init__(self, store: ShopifyWriteback | None, slack: SlackWebhook | None = None,
+                 zendesk: ZendeskTickets | None = None):
+        self.store = store
+        self.slack = slack
+        self.zendesk = zendesk
+
+    def supports(self, kind: ActionKind) -> bool:
+        """Whether a channel for ``kind`` is configured."""
+        if kind in _STORE_KINDS:
+            return self.store is not None
+        if kind is ActionKind.CHAT_ALERT:
+            return self.slack is not None
+        if kind is ActionKind.HELPDESK_TICKET:
+            return self.zendesk is not None
+        return False  # cancel / refund: no executor (policy refuses them before this is asked)
+
+    def execute(self, action: WriteAction) -> ExecutionResult:
+        """Send one action; raises when the system cannot be reached after the client's retries."""
+        p = action.payload
+        kind = action.kind
+        if kind is ActionKind.ADD_TAGS:
+            return _from_mutation(self.store.add_tags(action.order_id, p["tags"]))
+        if kind is ActionKind.SET_METAFIELDS:
+            values = {key: (typ, value) for key, (typ, value) in p["metafields"].items()}
+            return _from_mutation(self.store.set_metafields(action.order_id, values, namespace=p["namespace"]))
+        if kind is ActionKind.UPDATE_NOTE:
+            return _from_mutation(self.store.update_note(action.order_id, p["note"]))
+        if kind is ActionKind.PLACE_HOLD:
+            return self._place_hold(action)
+        if kind is ActionKind.RELEASE_HOLD:
+            return self._release_hold(action)
+        if kind is ActionKind.CHAT_ALERT:
+            self.slack.post(p["text"])
+            return ExecutionResult("done", "posted")
+        if kind is ActionKind.HELPDESK_TICKET:
+            ticket = self.zendesk.create_ticket(p["subject"], p["body"], tags=p["tags"], external_id=p["external_id"],
+                                                idempotency_key=action.idempotency_key)
+            return ExecutionResult("done", f"ticket {ticket}", str(ticket))
+        raise ValueError(f"no executor for {kind.value}")
+
+    def _place_hold(self, action: WriteAction) -> ExecutionResult:
+        p = action.payload
+        orders = self.store.fulfillment_orders(action.order_id)
+        for fulfillment_order in orders:
+            for hold_id, handle, _reason in fulfillment_order.holds:
+                if handle == p["handle"]:  # placed by an earlier attempt whose answer was lost
+                    return ExecutionResult("done", "already held", hold_id)
+        holdable = [fo for fo in orders if fo.status in _HOLDABLE]
+        if not holdable:
+            statuses = ", ".join(sorted({fo.status for fo in orders})) or "none"
+            return ExecutionResult("rejected", f"no open fulfillment order to hold (status: {statuses})")
+        fulfillment_order = holdable[0]
+        result = self.store.hold(fulfillment_order.id, p["reason"], p["handle"], p["reason_notes"])
+        hold = (result.data.get("fulfillmentHold") or {}) if result.ok else {}
+        return _from_mutation(result, hold.get("id"))
+
+    def _release_hold(self, action: WriteAction) -> ExecutionResult:
+        handle = action.payload["handle"]
+        for fulfillment_order in self.store.fulfillment_orders(action.order_id):
+            for hold_id, hold_handle, _reason in fulfillment_order.holds:
+                if hold_handle == handle:
+                    return _from_mutation(self.store.release_holds(fulfillment_order.id, [hold_id]), hold_id)
+        return ExecutionResult("done", "no such hold in the store (not placed, or released already)")

@@ -1,0 +1,191 @@
+"""End to end on Dagster: the order flow (poll, validate, decide, write back) against the sandbox."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from dagster import instance_for_test
+
+from oms_pipeline import decisioning
+from oms_pipeline.domain.decisions.batch import decide_batch
+from oms_pipeline.domain.routing.optimizer import plan_greedy
+from oms_pipeline.runner import run_order_flow, sandbox_channels
+from oms_pipeline.sandbox.server import SandboxServer
+from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.settings import OmsSettings
+from oms_pipeline.storage.warehouse import Warehouse
+
+pytestmark = pytest.mark.e2e
+
+AUTO = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing": "auto",
+        "rollout_notifications": "auto"}
+
+
+def _settings(sandbox: SandboxServer, tmp_path: Path, **extra) -> OmsSettings:
+    return OmsSettings(data_dir=tmp_path, warehouse_url=f"duckdb:///{tmp_path / 'wh.duckdb'}",
+                       shopify_url=sandbox.url, shop_domain=sandbox.shop_domain, shopify_token=sandbox.token,
+                       shopify_timeout_s=0.5, **sandbox_channels(sandbox), **extra)
+
+
+def _store(seed: int = 5, orders: int = 60) -> SandboxStore:
+    return SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.05)
+
+
+def _pii_of(store: SandboxStore) -> set[str]:
+    """Every customer name, email, phone and street line in the store's orders."""
+    values: set[str] = set()
+    for record in store.records():
+        order = record.order
+        customer = order.get("customer") or {}
+        values |= {order.get("email"), order.get("phone"), customer.get("email"), customer.get("phone"),
+                   customer.get("first_name"), customer.get("last_name")}
+        for key in ("shipping_address", "billing_address"):
+            address = order.get(key) or {}
+            values |= {address.get("address1"), address.get("phone"), address.get("name")}
+    return {v for v in values if isinstance(v, str) and len(v) >= 4}
+
+
+def test_order_flow_writes_each_decision_once_and_tells_the_team(tmp_path):
+    store = _store(orders=50)
+    with SandboxServer(store, faults=0.2, timeout_fault_s=0.3, restore_rate=20_000.0, seed=3) as sandbox, \
+            instance_for_test() as instance:
+        settings = _settings(sandbox, tmp_path, **AUTO)
+        first = run_order_flow(settings, instance)
+        assert first["success"], first
+        assert first["checks"] == {"orders_pass_expectations": True, "decisions_pass_expectations": True}
+        assert first["writes"].get("failed", 0) == 0 and first["written"] > first["decided"]
+        wh = Warehouse(settings.resolved_warehouse_url)
+        decisions = wh.decisions.decisions_of_run(first["run_id"])
+        # What the store shows agrees with what was decided; decisions below the confidence
+        # threshold (a note read by the keyword stand-in) wait in the review queue instead.
+        queued = {item.order_id for item in wh.writeback.pending_reviews()}
+        confident = decisions[decisions["confidence"] >= settings.confidence_threshold]
+        unsure = decisions[(decisions["confidence"] < settings.confidence_threshold)
+                           & ~decisions["state"].isin(["cancelled", "fulfilled"])]
+        assert set(unsure["order_id"]) == queued and queued
+        for row in decisions.itertuples():
+            state = store.writeback_state(int(row.order_id))
+            if row.state in ("cancelled", "fulfilled"):  # settled in the store: nothing to write
+                continue
+            oms_tags = {t for t in state["tags"] if t.startswith("oms")}
+            if row.order_id in queued:
+                assert oms_tags == set() and state["holds"] == []
+                continue
+            assert f"oms:{row.outcome}" in oms_tags, row.order_id
+            held = {h["handle"] for h in state["holds"]}
+            for rule_id, _reason in json.loads(row.hold_reasons):
+                assert f"oms-{rule_id}" in held, wh.writeback.audit(order_id=row.order_id)[
+                    ["action", "outcome", "detail"]].to_dict("records")[2:]
+        exceptions = confident[(confident["outcome"] == "exception") & (confident["state"] == "exception")]
+        assert len(sandbox.notifications.slack_messages) == len(exceptions) > 0
+        assert len(sandbox.notifications.tickets) == len(exceptions)
+        # The ledger and the store agree: every key done, nothing pending, nothing lost.
+        assert set(wh.writeback.ledger_counts()) == {"done"}
+
+        # Our own writes bump updated_at; the next poll sees those versions and decides nothing again.
+        second = run_order_flow(settings, instance)
+        assert second["success"] and second["decided"] == 0 and second["written"] == 0
+        assert len(sandbox.notifications.slack_messages) == len(exceptions)
+
+        # Nothing personal left the process through alerts, tickets, the audit log or Dagster's event log.
+        pii = _pii_of(store)
+        logs = "\n".join(str(e.dagster_event or e.user_message) for e in instance.all_logs(first["run_id"]))
+        audit = wh.writeback.audit().to_json()
+        alerts = json.dumps([sandbox.notifications.slack_messages, sandbox.notifications.tickets], default=str)
+        for text in (logs, audit, alerts):
+            leaked = [v for v in pii if v in text]
+            assert leaked == []
+
+
+def test_shadow_mode_writes_nothing_to_the_store(tmp_path):
+    store = _store(seed=6, orders=40)
+    with SandboxServer(store, restore_rate=20_000.0) as sandbox, instance_for_test() as instance:
+        settings = _settings(sandbox, tmp_path)  # a new install: every workflow in shadow mode
+        result = run_order_flow(settings, instance)
+        assert result["success"] and result["decided"] > 0 and result["written"] == 0
+        assert set(result["writes"]) == {"shadow"}
+        assert store.stats.get("mutations", 0) == 0
+        assert sandbox.notifications.slack_messages == [] and sandbox.notifications.tickets == []
+
+
+def test_failed_quality_gate_blocks_the_writeback(tmp_path, monkeypatch):
+    def overshipping_planner(instance):
+        # A planner bug: one shipment carries more units than were ordered and than the location has.
+        plan = plan_greedy(instance)
+        shipment = plan.shipments[0]
+        line = shipment.lines[0].model_copy(update={"qty": shipment.lines[0].qty + 10_000})
+        shipments = [shipment.model_copy(update={"lines": [line, *shipment.lines[1:]]}), *plan.shipments[1:]]
+        return plan.model_copy(update={"shipments": shipments})
+
+    monkeypatch.setattr(decisioning, "decide_batch", functools.partial(decide_batch, planner=overshipping_planner))
+    store = _store(seed=7, orders=30)
+    with SandboxServer(store, restore_rate=20_000.0) as sandbox, instance_for_test() as instance:
+        result = run_order_flow(_settings(sandbox, tmp_path, **AUTO), instance)
+        assert not result["success"]
+        assert result["checks"]["decisions_pass_expectations"] is False
+        assert not result["writeback_ran"] and store.stats.get("mutations", 0) == 0
+        evaluation = next(e for e in instance.get_records_for_run(result["run_id"]).records
+                          if e.event_log_entry.dagster_event
+                          and e.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+                          and e.event_log_entry.dagster_event.event_specific_data.check_name
+                          == "decisions_pass_expectations")
+        failed = evaluation.event_log_entry.dagster_event.event_specific_data.metadata["failed_expectations"].value
+        assert {f["detail"].split(":")[0] for f in failed} >= {
+            "no plan ships more units of a SKU than the order asks for",
+            "no plan draws more units from a location than it has in stock"}
+
+
+def test_a_run_killed_midway_completes_on_rerun_without_duplicates(tmp_path):
+    store = _store(seed=8, orders=60)
+    # A slow bucket (Shopify's standard 100 points/s, 10 per mutation) keeps the writeback going long
+    # enough to be killed in the middle of it; orders come in over REST (its own bucket) to start soon.
+    with SandboxServer(store, restore_rate=100.0, bucket_size=1000.0) as sandbox:
+        settings = _settings(sandbox, tmp_path, shopify_api="rest", **AUTO)
+        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+               **{f"OMS_{k.upper()}": str(v) for k, v in settings.model_dump(exclude_none=True).items()
+                  if not isinstance(v, dict | list)},
+               "OMS_SHOPIFY_TOKEN": sandbox.token, "OMS_SLACK_WEBHOOK_URL": sandbox.slack_webhook_url,
+               "OMS_ZENDESK_API_TOKEN": sandbox.notifications.zendesk_api_token}
+        (tmp_path / "dagster_home").mkdir()
+        child = subprocess.Popen([sys.executable, "-m", "oms_pipeline.cli", "ingest", "--once"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while store.stats.get("mutations", 0) < 25:
+            assert child.poll() is None, child.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed_at = store.stats.get("mutations", 0)
+        wh = Warehouse(settings.resolved_warehouse_url)
+        assert wh.writeback.ledger_counts().get("pending", 0) > 0
+
+        # The re-run finishes the killed run's pending writes; then nothing is left and nothing doubled.
+        from oms_pipeline.resources import ShopifyResource, decisions_resource, resources_from_settings
+
+        shopify: ShopifyResource = resources_from_settings(settings)["shopify"]
+        [killed_run] = set(wh.writeback.audit()["run_id"])
+        with decisions_resource(settings).gateway(wh, shopify) as gateway:
+            report = decisioning.write_back(wh, gateway, killed_run)
+        assert report.outcomes.get("failed", 0) == 0
+        # Nothing left pending; the only refusals are the store's own (a partly shipped order cannot be held).
+        ledger = wh.writeback.ledger_frame()
+        assert set(ledger["status"]) <= {"done", "rejected"}
+        assert all("fulfillment order" in d for d in ledger.loc[ledger["status"] == "rejected", "detail"])
+        assert store.stats["mutations"] > killed_at
+        # Exactly once in the store: one hold per handle, one ticket and one chat message per exception.
+        for order_id in {int(o) for o in wh.writeback.ledger_frame()["order_id"]}:
+            handles = [h["handle"] for h in store.writeback_state(order_id)["holds"]]
+            assert len(handles) == len(set(handles))
+        tickets = [t["external_id"] for t in sandbox.notifications.tickets]
+        assert len(tickets) == len(set(tickets))
+        messages = [m["text"] for m in sandbox.notifications.slack_messages]
+        assert len(messages) == len(set(messages))

@@ -1,0 +1,198 @@
+"""The gateway's policy, audit, ledger and rollout modes, against a recording executor and DuckDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from oms_pipeline.gateway.actions import ActionKind, RolloutMode, Workflow, WriteAction
+from oms_pipeline.gateway.gateway import ExecutionResult, WritebackGateway
+from oms_pipeline.gateway.policy import CircuitBreaker, CircuitOpen
+from oms_pipeline.storage.warehouse import Warehouse
+
+AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)
+
+
+class RecordingExecutor:
+    """Stands in for the store and channels: records what it was asked to send; can fail on demand."""
+
+    def __init__(self, fail_times: int = 0, reject: set[ActionKind] = frozenset()):
+        self.sent: list[WriteAction] = []
+        self.fail_times = fail_times
+        self.reject = reject
+
+    def supports(self, kind: ActionKind) -> bool:
+        return kind not in (ActionKind.CANCEL_ORDER, ActionKind.REFUND_ORDER)
+
+    def execute(self, action: WriteAction) -> ExecutionResult:
+        if self.fail_times:
+            self.fail_times -= 1
+            raise ConnectionError("store unreachable")
+        self.sent.append(action)
+        if action.kind in self.reject:
+            return ExecutionResult("rejected", "tags: Tag is invalid")
+        return ExecutionResult("done", "", f"ref-{len(self.sent)}")
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse(request, tmp_path) -> Warehouse:
+    """The gateway's tables on both warehouse backends (their bulk paths differ)."""
+    if request.param == "duckdb":
+        url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+    wh = Warehouse(url)
+    wh.migrate()
+    yield wh
+    wh.dispose()
+
+
+def action(order_id: str = "1001", kind: ActionKind = ActionKind.ADD_TAGS, workflow: Workflow = Workflow.TRIAGE_TAGS,
+           payload: dict | None = None, **extra) -> WriteAction:
+    return WriteAction(shop_domain="s.myshopify.com", order_id=order_id, order_name=f"#{order_id}",
+                       order_version="v1", workflow=workflow, kind=kind,
+                       payload=payload if payload is not None else {"tags": ["oms:standard"]},
+                       trace_id=f"trace-{order_id}", financial_status="paid", **extra)
+
+
+def gateway(warehouse: Warehouse, executor: RecordingExecutor, modes=AUTO, **kw) -> WritebackGateway:
+    return WritebackGateway(warehouse.writeback, executor, modes, clock=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+                            **kw)
+
+
+def outcomes(warehouse: Warehouse) -> list[tuple[str, str, str]]:
+    audit = warehouse.writeback.audit()
+    return list(zip(audit["order_id"], audit["action"], audit["outcome"], strict=True))
+
+
+def test_written_once_then_never_again(warehouse):
+    executor = RecordingExecutor()
+    batch = [action("1"), action("2"), action("1")]  # the same intent twice in one run
+    report = gateway(warehouse, executor).run(batch, "run-1", batch_orders=2)
+    assert [a.order_id for a in executor.sent] == ["1", "2"]
+    assert report.outcomes == {"written": 2, "duplicate": 1}
+    again = gateway(warehouse, executor).run(batch, "run-2", batch_orders=2)
+    assert again.written == 0 and again.outcomes == {"duplicate": 3}
+    assert len(executor.sent) == 2
+    assert warehouse.writeback.ledger_counts() == {"done": 2}
+
+
+def test_audit_is_written_before_the_call(warehouse):
+    seen_at_call: list[list] = []
+
+    class Peeking(RecordingExecutor):
+        def execute(self, a):
+            seen_at_call.append(outcomes(warehouse))
+            return super().execute(a)
+
+    gateway(warehouse, Peeking()).run([action("7")], "run-1", batch_orders=1)
+    assert seen_at_call == [[("7", "add_tags", "started")]]
+    assert outcomes(warehouse) == [("7", "add_tags", "written")]
+    row = warehouse.writeback.audit().iloc[0]
+    assert row["mode"] == "auto" and row["trace_id"] == "trace-7" and len(row["payload_sha256"]) == 64
+
+
+def test_failure_stays_pending_and_the_next_run_sends_it(warehouse):
+    executor = RecordingExecutor(fail_times=1)
+    first = gateway(warehouse, executor).run([action("1")], "run-1", batch_orders=1)
+    assert first.outcomes == {"failed": 1} and first.failures[0]["error"].startswith("ConnectionError")
+    assert warehouse.writeback.ledger_counts() == {"pending": 1}
+    second = gateway(warehouse, executor).run([action("1")], "run-2", batch_orders=1)
+    assert second.written == 1 and len(executor.sent) == 1
+    ledger = warehouse.writeback.ledger_frame()
+    assert ledger["status"].tolist() == ["done"] and ledger["attempts"].tolist() == [2]
+
+
+def test_rejection_by_the_store_is_final_and_recorded(warehouse):
+    executor = RecordingExecutor(reject={ActionKind.ADD_TAGS})
+    report = gateway(warehouse, executor).run([action("1")], "run-1", batch_orders=1)
+    assert report.outcomes == {"rejected": 1}
+    assert warehouse.writeback.audit()["detail"].tolist() == ["tags: Tag is invalid"]
+    assert gateway(warehouse, executor).run([action("1")], "run-2", batch_orders=1).outcomes == {"duplicate": 1}
+
+
+@pytest.mark.parametrize(("kind", "payload", "extra", "rule"), [
+    (ActionKind.CANCEL_ORDER, {"reason": "customer"}, {}, "no-automatic-cancel-or-refund-of-paid-order"),
+    (ActionKind.REFUND_ORDER, {"amount": "10.00"}, {}, "no-automatic-cancel-or-refund-of-paid-order"),
+    (ActionKind.CANCEL_ORDER, {"reason": "customer"}, {"financial_status": "pending"}, "cancel-and-refund-in-store"),
+    (ActionKind.RELEASE_HOLD, {"handle": "oms-high-fraud-risk", "reason": "HIGH_RISK_OF_FRAUD"}, {},
+     "fraud-hold-needs-operator"),
+])  # fmt: skip
+def test_each_policy_rule_refuses_its_action_on_record(warehouse, kind, payload, extra, rule):
+    executor = RecordingExecutor()
+    workflow = Workflow.HOLDS if kind is ActionKind.RELEASE_HOLD else Workflow.NOTIFICATIONS
+    params = {"financial_status": "paid", **extra}
+    a = action("9", kind, workflow, payload).model_copy(update=params)
+    report = gateway(warehouse, executor).run([a], "run-1", batch_orders=1)
+    assert executor.sent == [] and report.outcomes == {"refused": 1}
+    audit = warehouse.writeback.audit().iloc[0]
+    assert audit["outcome"] == "refused" and audit["detail"].startswith(rule)
+    assert warehouse.writeback.ledger_counts() == {}
+
+
+def test_an_operator_may_release_a_fraud_hold(warehouse):
+    executor = RecordingExecutor()
+    a = action("9", ActionKind.RELEASE_HOLD, Workflow.HOLDS, {"handle": "h", "reason": "HIGH_RISK_OF_FRAUD"},
+               actor="Dana", by_operator=True)
+    report = gateway(warehouse, executor, modes=dict.fromkeys(Workflow, RolloutMode.SHADOW)).run([a], "op", 1)
+    assert report.written == 1 and executor.sent == [a]
+    assert warehouse.writeback.audit().iloc[0][["mode", "actor"]].tolist() == ["operator", "Dana"]
+
+
+def test_shadow_mode_writes_nothing(warehouse):
+    executor = RecordingExecutor()
+    report = gateway(warehouse, executor, modes={}).run([action("1"), action("2")], "run-1", batch_orders=2)
+    assert executor.sent == [] and report.outcomes == {"shadow": 2}
+    assert warehouse.writeback.ledger_counts() == {} and warehouse.writeback.pending_reviews() == []
+
+
+def test_assisted_mode_writes_only_after_approval(warehouse):
+    from oms_pipeline.decisioning import approve_review
+
+    executor = RecordingExecutor()
+    assisted = dict.fromkeys(Workflow, RolloutMode.ASSISTED)
+    report = gateway(warehouse, executor, modes=assisted).run([action("1")], "run-1", batch_orders=1)
+    assert executor.sent == [] and report.outcomes == {"queued_for_review": 1}
+    [item] = warehouse.writeback.pending_reviews()
+    result = approve_review(warehouse, gateway(warehouse, executor, modes=assisted), item.review_id, by="Dana")
+    assert result["outcomes"] == {"written": 1} and len(executor.sent) == 1
+    assert warehouse.writeback.pending_reviews() == []
+    # Approving again, or the decision's next run, sends nothing more.
+    assert gateway(warehouse, executor, modes=AUTO).run([action("1")], "run-2", 1).outcomes == {"duplicate": 1}
+
+
+def test_auto_mode_queues_what_falls_below_the_confidence_threshold(warehouse):
+    executor = RecordingExecutor()
+    report = gateway(warehouse, executor, confidence_threshold=0.8).run(
+        [action("1", confidence=0.5), action("2", confidence=0.9)], "run-1", batch_orders=2)
+    assert report.outcomes == {"queued_for_review": 1, "written": 1}
+    assert [a.order_id for a in executor.sent] == ["2"]
+    assert [i.order_id for i in warehouse.writeback.pending_reviews()] == ["1"]
+
+
+def test_circuit_breaker_stops_a_run_that_would_hold_too_many_orders(warehouse):
+    executor = RecordingExecutor()
+    holds = [action(str(n), ActionKind.PLACE_HOLD, Workflow.HOLDS,
+                    {"handle": "oms-x", "reason": "OTHER", "rule_id": "x", "reason_notes": "x"}) for n in range(30)]
+    tags = [action(str(n)) for n in range(40)]
+    with pytest.raises(CircuitOpen, match="30 of 40 orders"):
+        gateway(warehouse, executor, breaker=CircuitBreaker(max_share=0.5, min_orders=20)).run(
+            holds + tags, "run-1", batch_orders=40)
+    assert executor.sent == []
+    assert set(warehouse.writeback.audit()["outcome"]) == {"circuit_open"}
+    # Below the share, the same kind of run goes through.
+    gateway(warehouse, executor, breaker=CircuitBreaker(max_share=0.8, min_orders=20)).run(
+        holds + tags, "run-2", batch_orders=40)
+    assert len(executor.sent) == 70
+
+
+def test_idempotency_key_depends_on_version_payload_and_action():
+    base = action("1")
+    assert base.idempotency_key == action("1").idempotency_key
+    assert base.idempotency_key != base.model_copy(update={"order_version": "v2"}).idempotency_key
+    assert base.idempotency_key != action("1", payload={"tags": ["oms:flagged"]}).idempotency_key
+    assert base.idempotency_key != action("2").idempotency_key
+    alert = action("1", ActionKind.CHAT_ALERT, Workflow.NOTIFICATIONS, {"text": "Order #1 cannot proceed"})
+    # An alert is about the order: a new version of the same order does not alert again.
+    assert alert.idempotency_key == alert.model_copy(update={"order_version": "v2"}).idempotency_key
