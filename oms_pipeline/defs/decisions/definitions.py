@@ -1,6 +1,6 @@
 """Decisions and writeback, as one Definitions object, and the job that runs the whole order flow."""
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, in_process_executor
 
 from oms_pipeline.defs.decisions.assets import order_triage, store_writeback
 from oms_pipeline.defs.decisions.checks import decisions_pass_expectations
@@ -17,7 +17,18 @@ process_orders_job = define_asset_job(
 )
 
 
+# The sensor runs the flow when the store changes; holds also need a look when nothing changes
+# (their recheck falls due), so the flow runs every hour as well.
+hold_recheck_schedule = ScheduleDefinition(
+    name="hold_rechecks",
+    job=process_orders_job,
+    cron_schedule="17 * * * *",
+    description="Hourly pass of the order flow, so on-hold orders are triaged again once their recheck "
+                "is due (OMS_HOLD_RECHECK_HOURS) even when the store sends no change.",
+)
+
+
 def build_decision_definitions() -> Definitions:
-    """The triage and writeback assets, their quality gate and the order-flow job."""
+    """The triage and writeback assets, their quality gate, the order-flow job and the hold recheck schedule."""
     return Definitions(assets=[order_triage, store_writeback], asset_checks=[decisions_pass_expectations],
-                       jobs=[process_orders_job])
+                       jobs=[process_orders_job], schedules=[hold_recheck_schedule])

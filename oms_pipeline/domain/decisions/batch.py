@@ -2,7 +2,8 @@
 
 The plan is made for the whole batch so orders contend for the same stock (the greedy planner for
 now; the batch optimizer of the routing issue plugs in here through ``planner``). Fraud and note
-signals come from the engines passed in, defaulting to the named rule-based stand-ins.
+signals come from the engines passed in: the trained local note engine by default, and the
+rule-based fraud stand-in until the trained fraud model is wired in.
 """
 
 from __future__ import annotations
@@ -35,13 +36,21 @@ from oms_pipeline.domain.routing.network import (
 from oms_pipeline.domain.routing.optimizer import plan_greedy
 
 FraudEngine = Callable[[Order], FraudAssessment]
-NotesEngine = Callable[[Order], NoteTags]
+NotesEngine = Callable[[Sequence[Order]], list[NoteTags]]  # batch: engines vectorise
 Planner = Callable[[Instance], Plan]
 
 
-def keyword_notes(order: Order) -> NoteTags:
-    """The keyword stand-in note engine, reading only the customer's part of the note."""
-    return keyword_note_tags(customer_note(order.note))
+def keyword_notes(orders: Sequence[Order]) -> list[NoteTags]:
+    """The keyword stand-in note engine, reading only the customer's part of each note."""
+    return [keyword_note_tags(customer_note(order.note)) for order in orders]
+
+
+def local_notes(orders: Sequence[Order]) -> list[NoteTags]:
+    """The trained local note engine (issue 6), on the customer's part of each note, in one batch."""
+    from oms_pipeline.domain.notes.local import local_engine
+
+    parses = local_engine().parse_many([customer_note(o.note) for o in orders], [o.created_at for o in orders])
+    return [parse.as_note_tags() for parse in parses]
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,13 @@ def decide_batch(
     holds: Mapping[str, tuple[Hold, ...]],
     now: datetime,
     fraud_engine: FraudEngine = rule_based_fraud_assessment,
-    notes_engine: NotesEngine = keyword_notes,
+    notes_engine: NotesEngine = local_notes,
     planner: Planner = plan_greedy,
     recheck_after: timedelta = DEFAULT_RECHECK_AFTER,
     trace_id: Callable[[Order], str] = lambda _order: uuid.uuid4().hex,
 ) -> BatchDecisions:
     """Decide every order of a batch against one fulfillment plan made for all of them."""
-    notes = {o.id: notes_engine(o) for o in orders}
+    notes = {o.id: tags for o, tags in zip(orders, notes_engine(orders), strict=True)}
     ship_complete_tags = {t.casefold() for t in rules.ship_complete_order_tags}
     to_route = []
     for order in orders:
