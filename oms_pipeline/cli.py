@@ -21,7 +21,11 @@ holds_app = typer.Typer(help="Holds on orders: release them as an operator.", no
 review_app = typer.Typer(help="The review queue: suggestions waiting for an operator.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
+fraud_app = typer.Typer(help="The fraud model on files: train, score.", no_args_is_help=True)
+notes_app = typer.Typer(help="Order note parsing on files.", no_args_is_help=True)
 app.add_typer(holds_app, name="holds")
+app.add_typer(fraud_app, name="fraud")
+app.add_typer(notes_app, name="notes")
 app.add_typer(review_app, name="review")
 
 
@@ -270,6 +274,78 @@ def bench_writeback_command(
     from oms_pipeline.runner import bench_writeback
 
     _print_figures(bench_writeback(orders=orders, faults=faults, seed=seed))
+
+
+@fraud_app.command("train")
+def fraud_train(
+    orders: Path = typer.Option(..., "--orders", help="ORDERS.jsonl: Shopify REST order objects, by created_at."),
+    labels: Path = typer.Option(..., "--labels", help="LABELS.csv: header order_id,label (1 = fraud)."),
+    model_out: Path = typer.Option(..., "--model-out", help="Directory for the model and its manifest."),
+    capacity: float = typer.Option(0.02, help="Review capacity: the share of orders flagged for review."),
+) -> None:
+    """Train the fraud model (time-ordered split, calibrated); prints its metrics as JSON."""
+    from oms_pipeline.offline.fraud import train_from_files
+
+    summary = train_from_files(orders, labels, model_out, capacity=capacity)
+    _report_file_errors(summary.get("errors") or [])
+    _emit({k: v for k, v in summary.items() if k != "errors"})
+
+
+@fraud_app.command("score")
+def fraud_score(
+    model: Path = typer.Option(..., "--model", help="A model directory written by `oms fraud train`."),
+    orders: Path = typer.Option(..., "--orders", help="ORDERS.jsonl to score."),
+    out: Path = typer.Option(..., "--out", help="SCORES.csv: order_id,fraud_score,decision,reasons."),
+) -> None:
+    """Score orders with a trained model; history features come from training and earlier lines."""
+    from oms_pipeline.offline.fraud import score_files
+
+    summary = score_files(model, orders, out)
+    _report_file_errors(summary.get("errors") or [])
+    _emit({k: v for k, v in summary.items() if k != "errors"})
+
+
+@notes_app.command("parse")
+def notes_parse(
+    in_path: Path = typer.Option(..., "--in", help='NOTES.jsonl: {"id", "note", "created_at"} per line.'),
+    out: Path = typer.Option(..., "--out", help="TAGS.jsonl: tags, deliver_by, hold_until, engine, confidence."),
+    engine: str = typer.Option("auto", help="local, anthropic, or auto (anthropic when ANTHROPIC_API_KEY is set)."),
+) -> None:
+    """Parse order notes into tags and dates; bad lines are reported on stderr and skipped."""
+    from oms_pipeline.offline.notes import parse_notes_file
+
+    summary = parse_notes_file(in_path, out, engine)
+    _report_file_errors(summary.get("errors") or [])
+    _emit({k: v for k, v in summary.items() if k != "errors"})
+
+
+@bench_app.command("notes")
+def bench_notes_command(notes: int = typer.Option(10000, help="Notes to parse.")) -> None:
+    """Parse N corpus notes with the local engine; last line is JSON (ms_per_note, macro_f1, peak_rss_mb)."""
+    from oms_pipeline.offline.notes import bench_notes
+    from oms_pipeline.runner import peak_rss_mb
+
+    _print_figures({"bench": "notes", **bench_notes(notes), "peak_rss_mb": peak_rss_mb()})
+
+
+@bench_app.command("fraud")
+def bench_fraud_command(
+    orders: int = typer.Option(100000, help="Orders in the labelled history."),
+    seed: int = typer.Option(0, help="History seed."),
+) -> None:
+    """Train and score on a seeded labelled history; last line is JSON figures."""
+    from oms_pipeline.offline.fraud import bench_fraud
+    from oms_pipeline.runner import peak_rss_mb
+
+    _print_figures({"bench": "fraud", **bench_fraud(orders, seed), "peak_rss_mb": peak_rss_mb()})
+
+
+def _report_file_errors(errors: list[dict[str, Any]]) -> None:
+    """Skipped input lines, one a line on stderr, each naming its line number and field."""
+    for error in errors[:50]:
+        typer.echo(f"line {error.get('line')}: {error.get('field')}: {error.get('error')}", err=True)
+    if len(errors) > 50:
+        typer.echo(f"... and {len(errors) - 50} more skipped lines", err=True)
 
 
 def _print_figures(figures: dict[str, Any]) -> None:

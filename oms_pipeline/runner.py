@@ -298,7 +298,7 @@ def bench_ingestion(*, orders: int, api: str, seed: int) -> dict[str, Any]:
         "success": summary["success"],
         "seconds": round(seconds, 2),
         "orders_per_s": round(landed / seconds, 1) if seconds else None,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -322,11 +322,12 @@ def bench_routing(*, orders: int, locations: int, services: int, seed: int, time
         "gap_to_bound": None if bound is None else round((plan.total_cost - bound) / plan.total_cost, 5),
         "saved_vs_greedy": round(1 - plan.total_cost / greedy.total_cost, 5) if greedy.total_cost else 0.0,
         "split_rate": round(split, 5),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -359,7 +360,7 @@ def bench_decide(*, orders: int, seed: int) -> dict[str, Any]:
         "ms_per_order": round(1000 * seconds / max(1, len(batch_orders)), 4),
         "outcomes": dict(outcomes), "intended_writes": len(actions),
         "planner": batch.plan.solver.status, "plan_seconds": batch.plan.solver.seconds,
-        "notes_model_train_seconds": round(train_seconds, 2), "peak_rss_mb": _peak_rss_mb(),
+        "notes_model_train_seconds": round(train_seconds, 2), "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -459,5 +460,5 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
         "queued_for_review": report.outcomes.get("queued_for_review", 0),
         "requests": client_stats.requests, "retries": client_stats.retries,
         "throttled_requests": stats.get("throttled", 0), "faults_injected": stats.get("faults", 0),
-        "ingest_success": ingest["success"], "peak_rss_mb": _peak_rss_mb(),
+        "ingest_success": ingest["success"], "peak_rss_mb": peak_rss_mb(),
     }

@@ -11,7 +11,9 @@ from oms_pipeline.cli import app
 
 COMMANDS = [[], ["demo"], ["ingest"], ["sandbox"], ["sandbox", "serve"], ["ui"], ["migrate"], ["bench"],
             ["bench", "ingest"], ["bench", "decide"], ["bench", "writeback"], ["holds"], ["holds", "release"],
-            ["review"], ["review", "list"], ["review", "approve"], ["review", "reject"]]
+            ["review"], ["review", "list"], ["review", "approve"], ["review", "reject"], ["fraud"],
+            ["fraud", "train"], ["fraud", "score"], ["notes"], ["notes", "parse"], ["bench", "notes"],
+            ["bench", "fraud"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "oms")
@@ -83,3 +85,20 @@ def test_review_queue_and_hold_release_as_an_operator(tmp_path, monkeypatch):
         assert store.writeback_state(order_id)["holds"] == []
         unknown = runner.invoke(app, ["holds", "release", "#999999", "--by", "Dana", "--why", "x"])
         assert unknown.exit_code == 2 and "order #999999: not found" in unknown.output
+
+
+def test_notes_parse_writes_the_tags_contract(tmp_path):
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text(
+        '{"id": "1", "note": "Gift for my mum, no prices on the slip please", "created_at": "2026-11-24T10:00:00Z"}\n'
+        '{"id": "2", "note": "Bitte stornieren, doppelt bestellt.", "created_at": "2026-11-24T10:00:00Z"}\n'
+        '{"id": "3", "created_at": "yesterday"}\n')
+    result = CliRunner().invoke(app, ["notes", "parse", "--in", str(notes), "--out", str(tmp_path / "tags.jsonl"),
+                                      "--engine", "local"])
+    assert result.exit_code == 0, result.output
+    assert "line 3: created_at" in result.output
+    lines = [json.loads(line) for line in (tmp_path / "tags.jsonl").read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["1", "2"]
+    assert set(lines[0]) == {"id", "tags", "deliver_by", "hold_until", "engine", "confidence"}
+    assert "gift" in lines[0]["tags"] and lines[1]["tags"] == ["cancel_request"]
+    assert all(line["engine"] == "local" and 0 <= line["confidence"] <= 1 for line in lines)

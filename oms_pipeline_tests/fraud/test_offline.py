@@ -64,3 +64,23 @@ def test_bench_reports_the_figures_the_cli_prints() -> None:
                 "reference_pr_auc"):
         assert key in result
     assert 0 <= result["roc_auc"] <= 1 and result["score_ms_per_order"] > 0
+
+
+def test_cli_train_then_score(files) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from oms_pipeline.cli import app
+
+    root, train, labels, new = files
+    runner = CliRunner()
+    trained = runner.invoke(app, ["fraud", "train", "--orders", str(train), "--labels", str(labels),
+                                  "--model-out", str(root / "cli-model")])
+    assert trained.exit_code == 0, trained.output
+    assert "line 12002: order_id: not an integer order id" in trained.output  # skipped line, named
+    assert json.loads(trained.output.strip().splitlines()[-1])["model_version"]
+    scored = runner.invoke(app, ["fraud", "score", "--model", str(root / "cli-model"), "--orders", str(new),
+                                 "--out", str(root / "cli-scores.csv")])
+    assert scored.exit_code == 0, scored.output
+    assert (root / "cli-scores.csv").read_text().splitlines()[0] == ",".join(SCORES_HEADER)
