@@ -64,6 +64,7 @@ class DecisionRunSummary:
     reasons: Counter = field(default_factory=Counter)
     holds_placed: Counter = field(default_factory=Counter)
     holds_released: int = 0
+    reviews_superseded: int = 0
     intents: Counter = field(default_factory=Counter)
     plan: dict[str, Any] = field(default_factory=dict)
 
@@ -73,7 +74,8 @@ class DecisionRunSummary:
             "candidates": self.candidates, "decided": self.decided, "unchanged_versions": self.unchanged,
             "unreadable": len(self.unreadable), "outcomes": dict(self.outcomes), "states": dict(self.states),
             "reasons": dict(self.reasons.most_common()), "holds_placed": dict(self.holds_placed),
-            "holds_released": self.holds_released, "intended_writes": dict(self.intents), "plan": self.plan,
+            "holds_released": self.holds_released, "reviews_superseded": self.reviews_superseded,
+            "intended_writes": dict(self.intents), "plan": self.plan,
         }
 
 
@@ -123,6 +125,7 @@ def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
         summary.holds_placed.update(h.reason.value for h in decision.holds.place)
         summary.holds_released += len(decision.holds.release)
     store.record(shop, items, run_id, policy.recheck_after)
+    summary.reviews_superseded = wh.writeback.supersede_reviews(shop, [o.id for o in orders])
     wh.writeback.save_intents(run_id, shop, actions)
     summary.decided = len(batch.decisions)
     summary.intents.update(a.kind.value for a in actions)

@@ -126,6 +126,19 @@ class WritebackStore:
         with self.engine.connect() as conn:
             return [ReviewItem(*row) for row in conn.execute(query)]
 
+    def supersede_reviews(self, shop: str, order_ids: Sequence[str]) -> int:
+        """Pending suggestions of orders that have just been decided again: a newer decision replaces
+        them (approving an old suggestion would write what no longer holds)."""
+        t = schema.review_queue
+        count = 0
+        with self.engine.begin() as conn:
+            for chunk in chunks(list(order_ids)):
+                count += conn.execute(sa.update(t).where(
+                    t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status == "pending").values(
+                    status="superseded", decided_by="oms-triage", decided_at=datetime.now(UTC),
+                    decision_note="a newer decision of this order replaced it")).rowcount
+        return count
+
     def decide_review(self, review_id: str, status: str, by: str, note: str) -> None:
         """Mark a review item approved or rejected, by whom and why."""
         t = schema.review_queue

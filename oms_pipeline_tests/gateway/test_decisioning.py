@@ -151,3 +151,19 @@ def test_writeback_sends_each_intent_once_across_reruns(landed):
     assert again.written == 0 and len(executor.sent) == sent
     kinds = {a.kind.value for a in executor.sent}
     assert {"add_tags", "set_metafields", "place_hold"} <= kinds
+
+
+def test_a_newer_decision_supersedes_pending_suggestions(landed):
+    wh, store = landed
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    assisted = dict.fromkeys(Workflow, RolloutMode.ASSISTED)
+    write_back(wh, gateway(wh, RecordingExecutor(), modes=assisted), "run-1")
+    payload = store.records()[0].rest()
+    order_id = str(payload["id"])
+    assert any(i.order_id == order_id for i in wh.writeback.pending_reviews())
+    payload["note"] = "please ship everything together"
+    payload["updated_at"] = "2026-11-24T15:00:00+00:00"
+    land(wh, [payload], "ingest-2")
+    summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW)
+    assert summary.reviews_superseded > 0
+    assert not any(i.order_id == order_id for i in wh.writeback.pending_reviews())
