@@ -52,13 +52,20 @@ def run_ingestion(settings: OmsSettings, instance: DagsterInstance | None = None
     """One poll of the store through the ``ingest_orders`` job; a summary of what happened."""
     started = time.perf_counter()
     result = run_job(settings, INGEST_ORDERS_JOB, instance)
-    meta = _metadata(result)
-    raw, orders, quarantine = (meta.get(k, {}) for k in ("raw_order_events", "orders", "quarantined_orders"))
     return {
         "command": "ingest",
         "run_id": result.run_id,
         "success": result.success,
         "shop_domain": settings.shop_domain,
+        **_ingestion_figures(result, _metadata(result)),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _ingestion_figures(result: ExecuteInProcessResult, meta: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What a run's ingestion assets and their check reported."""
+    raw, orders, quarantine = (meta.get(k, {}) for k in ("raw_order_events", "orders", "quarantined_orders"))
+    return {
         "events_fetched": raw.get("events_fetched", 0),
         "events_landed": raw.get("events_landed", 0),
         "events_already_landed": raw.get("events_already_landed", 0),
@@ -72,7 +79,6 @@ def run_ingestion(settings: OmsSettings, instance: DagsterInstance | None = None
         "retries": raw.get("retries", 0),
         "throttled_answers": raw.get("throttled_answers", 0),
         "warehouse_orders": orders.get("dagster/row_count"),
-        "seconds": round(time.perf_counter() - started, 2),
     }
 
 
@@ -81,21 +87,13 @@ def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = Non
     started = time.perf_counter()
     result = run_job(settings, PROCESS_ORDERS_JOB, instance)
     meta = _metadata(result)
-    raw, orders, quarantine = (meta.get(k, {}) for k in ("raw_order_events", "orders", "quarantined_orders"))
     triage, writeback = meta.get("order_triage", {}), meta.get("store_writeback", {})
     failure = next((e.event_specific_data.error.message.strip() for e in result.all_events
                     if e.is_step_failure and e.event_specific_data and e.event_specific_data.error), None)
     return {
         "run_id": result.run_id,
         "success": result.success,
-        "events_landed": raw.get("events_landed", 0),
-        "events_already_landed": raw.get("events_already_landed", 0),
-        "orders_written": orders.get("orders_written", 0),
-        "quarantined": quarantine.get("quarantined_this_run", 0),
-        "requests": raw.get("requests", 0),
-        "retries": raw.get("retries", 0),
-        "throttled_answers": raw.get("throttled_answers", 0),
-        "checks": _check_outcomes(result),
+        **_ingestion_figures(result, meta),
         "decided": triage.get("decided", 0),
         "unchanged_versions": triage.get("unchanged_versions", 0),
         "outcomes": triage.get("outcomes", {}),

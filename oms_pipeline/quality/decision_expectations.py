@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from oms_pipeline.quality.order_expectations import _ORDER_REF, QualityReport, _Rule, _Suite
+from oms_pipeline.quality.order_expectations import ORDER_REF, GxSuite, QualityReport, SuiteRule
 
 OUTCOMES = ("standard", "flagged", "exception")
 DECISION_COLUMNS = ("shop_domain", "order_id", "outcome", "reasons", "fraud_score", "confidence", "trace_id")
@@ -20,31 +20,31 @@ SHIPMENT_COLUMNS = ("order_id", "trace_id", "location_id", "sku", "quantity", "s
 PLANNED_COLUMNS = ("order_id", "trace_id", "sku", "ordered")
 
 
-def _rules() -> list[_Rule]:
+def _rules() -> list[SuiteRule]:
     import great_expectations.expectations as gxe
 
     return [
-        _Rule(gxe.ExpectCompoundColumnsToBeUnique(column_list=["shop_domain", "order_id"]), "shop_domain,order_id",
+        SuiteRule(gxe.ExpectCompoundColumnsToBeUnique(column_list=["shop_domain", "order_id"]), "shop_domain,order_id",
               "one decision per order in a run"),
-        _Rule(gxe.ExpectColumnValuesToNotBeNull(column="fraud_score"), "fraud_score", "fraud_score is set"),
-        _Rule(gxe.ExpectColumnValuesToBeBetween(column="fraud_score", min_value=0, max_value=1), "fraud_score",
+        SuiteRule(gxe.ExpectColumnValuesToNotBeNull(column="fraud_score"), "fraud_score", "fraud_score is set"),
+        SuiteRule(gxe.ExpectColumnValuesToBeBetween(column="fraud_score", min_value=0, max_value=1), "fraud_score",
               "fraud_score is in [0, 1]"),
-        _Rule(gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1), "confidence",
+        SuiteRule(gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1), "confidence",
               "confidence is in [0, 1]"),
-        _Rule(gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=list(OUTCOMES)), "outcome",
+        SuiteRule(gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=list(OUTCOMES)), "outcome",
               "outcome is standard, flagged or exception"),
-        _Rule(gxe.ExpectColumnValuesToBeInSet(column="exception_without_reason", value_set=[False]), "reasons",
+        SuiteRule(gxe.ExpectColumnValuesToBeInSet(column="exception_without_reason", value_set=[False]), "reasons",
               "every exception has a reason"),
-        _Rule(gxe.ExpectColumnValuesToBeBetween(column="units_beyond_order", max_value=0), "planned_shipments",
+        SuiteRule(gxe.ExpectColumnValuesToBeBetween(column="units_beyond_order", max_value=0), "planned_shipments",
               "no plan ships more units of a SKU than the order asks for"),
-        _Rule(gxe.ExpectColumnValuesToBeBetween(column="units_beyond_stock", max_value=0), "planned_shipments",
+        SuiteRule(gxe.ExpectColumnValuesToBeBetween(column="units_beyond_stock", max_value=0), "planned_shipments",
               "no plan draws more units from a location than it has in stock"),
     ]
 
 
 @lru_cache(maxsize=1)
-def _suite() -> _Suite:
-    return _Suite("order_decisions", _rules())
+def _suite() -> GxSuite:
+    return GxSuite("order_decisions", _rules())
 
 
 def _validation_frame(decisions: pd.DataFrame, shipments: pd.DataFrame, ordered: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def _validation_frame(decisions: pd.DataFrame, shipments: pd.DataFrame, ordered:
                                  index=frame.index).astype("int64")
     frame["units_beyond_order"] = beyond_order
     frame["units_beyond_stock"] = beyond_stock
-    frame[_ORDER_REF] = frame["order_id"].astype(str)
+    frame[ORDER_REF] = frame["order_id"].astype(str)
     return frame
 
 

@@ -34,7 +34,7 @@ SAMPLE_SIZE = 5
 # Helper columns computed in pandas before GX sees the frame; reported under the source column.
 _TZ_SUFFIX = "__is_tz_aware"
 _LINE_DIFF = "line_total_minus_subtotal"
-_ORDER_REF = "__order_ref"
+ORDER_REF = "__order_ref"
 _MINOR = 10_000  # NUMERIC(20, 4): money as an exact integer count of 1/10000 units
 
 ISO_4217_CODES: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.currencies)
@@ -97,7 +97,7 @@ class QualityReport:
 
 
 @dataclass(frozen=True)
-class _Rule:
+class SuiteRule:
     """One expectation and how it reads in a report."""
 
     expectation: Any  # a great_expectations.expectations.Expectation
@@ -105,11 +105,11 @@ class _Rule:
     detail: str
 
 
-def _build_rules() -> list[_Rule]:
+def _build_rules() -> list[SuiteRule]:
     import great_expectations.expectations as gxe
 
     rules = [
-        _Rule(
+        SuiteRule(
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["shop_domain", "order_id"]),
             "shop_domain,order_id",
             "order_id is unique per shop_domain",
@@ -117,14 +117,14 @@ def _build_rules() -> list[_Rule]:
     ]
     for column in (*REQUIRED_COLUMNS, *CURRENCY_COLUMNS, *TIMESTAMP_COLUMNS, *MONEY_COLUMNS):
         # GX map expectations skip nulls, so "set" is a rule of its own (an unparseable amount is unset).
-        rules.append(_Rule(gxe.ExpectColumnValuesToNotBeNull(column=column), column, f"{column} is set"))
+        rules.append(SuiteRule(gxe.ExpectColumnValuesToNotBeNull(column=column), column, f"{column} is set"))
     for column in MONEY_COLUMNS:
         rules.append(
-            _Rule(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0), column, f"{column} >= 0")
+            SuiteRule(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0), column, f"{column} >= 0")
         )
     for column in CURRENCY_COLUMNS:
         rules.append(
-            _Rule(
+            SuiteRule(
                 gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(ISO_4217_CODES)),
                 column,
                 f"{column} is an ISO 4217 code",
@@ -132,14 +132,14 @@ def _build_rules() -> list[_Rule]:
         )
     for column in TIMESTAMP_COLUMNS:
         rules.append(
-            _Rule(
+            SuiteRule(
                 gxe.ExpectColumnValuesToBeInSet(column=column + _TZ_SUFFIX, value_set=[True]),
                 column,
                 f"{column} is timezone-aware",
             )
         )
     rules.append(
-        _Rule(
+        SuiteRule(
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A="updated_at", column_B="created_at", or_equal=True
             ),
@@ -148,7 +148,7 @@ def _build_rules() -> list[_Rule]:
         )
     )
     rules.append(
-        _Rule(
+        SuiteRule(
             gxe.ExpectColumnValuesToBeBetween(
                 column=_LINE_DIFF, min_value=-LINE_TOTAL_TOLERANCE, max_value=LINE_TOTAL_TOLERANCE
             ),
@@ -159,10 +159,10 @@ def _build_rules() -> list[_Rule]:
     return rules
 
 
-class _Suite:
+class GxSuite:
     """A GX context, data source, batch definition and suite: built once per suite, reused by every call."""
 
-    def __init__(self, name: str, rules: list[_Rule]) -> None:
+    def __init__(self, name: str, rules: list[SuiteRule]) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,
@@ -204,7 +204,7 @@ class _Suite:
                 self.suite,
                 result_format={
                     "result_format": "COMPLETE",
-                    "unexpected_index_column_names": [_ORDER_REF],
+                    "unexpected_index_column_names": [ORDER_REF],
                     "partial_unexpected_count": SAMPLE_SIZE,
                 },
             )
@@ -216,8 +216,8 @@ class _Suite:
 
 
 @lru_cache(maxsize=1)
-def _suite() -> _Suite:
-    return _Suite("canonical_orders", _build_rules())
+def _suite() -> GxSuite:
+    return GxSuite("canonical_orders", _build_rules())
 
 
 def validate_orders(orders: pd.DataFrame, lines: pd.DataFrame) -> QualityReport:
@@ -257,7 +257,7 @@ def _validation_frame(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame
         frame[column] = orders[column].to_numpy(dtype=object)
     # Rows without an order id still need a name in the sample.
     order_ids = frame["order_id"]
-    frame[_ORDER_REF] = [str(v) if not _is_missing(v) else f"<row {i}>" for i, v in enumerate(order_ids)]
+    frame[ORDER_REF] = [str(v) if not _is_missing(v) else f"<row {i}>" for i, v in enumerate(order_ids)]
     minor = {column: _to_minor_units(orders[column]) for column in MONEY_COLUMNS}
     for column, units in minor.items():
         frame[column] = units / _MINOR
@@ -355,7 +355,7 @@ def _line_total_minus_subtotal(
     return (line_sum - subtotal_minor) / _MINOR
 
 
-def _in_suite_order(rules: Sequence[_Rule], results: Sequence[Any]) -> list[Any]:
+def _in_suite_order(rules: Sequence[SuiteRule], results: Sequence[Any]) -> list[Any]:
     """GX results, reordered to match the rules (GX does not promise to keep suite order)."""
     remaining = list(results)
     ordered = []
@@ -369,7 +369,7 @@ def _in_suite_order(rules: Sequence[_Rule], results: Sequence[Any]) -> list[Any]
     return ordered
 
 
-def _outcome(rule: _Rule, result: Any) -> ExpectationOutcome:
+def _outcome(rule: SuiteRule, result: Any) -> ExpectationOutcome:
     name = result.expectation_config.type
     if result.exception_info and result.exception_info.get("raised_exception"):
         message = result.exception_info.get("exception_message") or "expectation raised an error"
@@ -378,7 +378,7 @@ def _outcome(rule: _Rule, result: Any) -> ExpectationOutcome:
     unexpected = int(details.get("unexpected_count") or 0)
     sample: list[str] = []
     for row in details.get("unexpected_index_list") or []:
-        ref = row.get(_ORDER_REF) if isinstance(row, dict) else None
+        ref = row.get(ORDER_REF) if isinstance(row, dict) else None
         if ref is None and isinstance(row, dict):
             ref = row.get("order_id")
         if ref is not None and not _is_missing(ref) and str(ref) not in sample:
@@ -395,7 +395,7 @@ def _outcome(rule: _Rule, result: Any) -> ExpectationOutcome:
 
 def _show(value: Any) -> str:
     if isinstance(value, dict):
-        return "/".join(str(v) for k, v in value.items() if k != _ORDER_REF)
+        return "/".join(str(v) for k, v in value.items() if k != ORDER_REF)
     if isinstance(value, tuple | list):
         return " < ".join(str(v) for v in value)
     return str(value)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 CHUNK = 2000  # rows per statement: bounds parameter counts on both backends
 
@@ -70,3 +70,10 @@ def update_rows(conn: Connection, table: sa.Table, keys: Sequence[str], rows: Se
         raw.execute(f"UPDATE {table.name} SET {assignments} FROM {view} AS v WHERE {match}")
     finally:
         raw.unregister(view)
+
+
+def read_frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
+    """A query's result as a DataFrame (column names from the query)."""
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -24,7 +24,7 @@ from oms_pipeline.domain.decisions.triage import HoldReason
 from oms_pipeline.domain.ingestion import OrderEvent
 from oms_pipeline.domain.routing.model import Shipment
 from oms_pipeline.storage import schema
-from oms_pipeline.storage.bulk import chunks, insert_rows, update_rows
+from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
 
 SETTLED = (OrderState.RELEASED.value, OrderState.FULFILLED.value, OrderState.CANCELLED.value)
 
@@ -221,17 +221,18 @@ class DecisionStore:
 
     def decisions_of_run(self, run_id: str) -> pd.DataFrame:
         """The decisions a run made."""
-        return _frame(self.engine, sa.select(schema.order_decisions).where(schema.order_decisions.c.run_id == run_id))
+        t = schema.order_decisions
+        return read_frame(self.engine, sa.select(t).where(t.c.run_id == run_id))
 
     def shipments_of_run(self, run_id: str) -> pd.DataFrame:
         """The planned shipment lines of a run's decisions."""
-        return _frame(self.engine, sa.select(schema.planned_shipments).where(
+        return read_frame(self.engine, sa.select(schema.planned_shipments).where(
             schema.planned_shipments.c.run_id == run_id))
 
     def history(self, shop: str, order_id: str) -> pd.DataFrame:
         """An order's state history, oldest first."""
         t = schema.order_state_history
-        return _frame(self.engine, sa.select(t).where(t.c.shop_domain == shop, t.c.order_id == order_id)
+        return read_frame(self.engine, sa.select(t).where(t.c.shop_domain == shop, t.c.order_id == order_id)
                       .order_by(t.c.changed_at, t.c.seq))
 
     def outcome_counts(self, shop: str) -> dict[str, int]:
@@ -254,8 +255,3 @@ def _release_row(shop: str, hold: Hold, at: datetime, by: str, why: str, by_oper
             "status": "released", "released_at": at, "released_by": by, "release_why": why,
             "released_by_operator": by_operator}
 
-
-def _frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -21,6 +21,7 @@ from oms_pipeline.domain.orders import Order
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks as _chunks
 from oms_pipeline.storage.bulk import insert_rows as _insert
+from oms_pipeline.storage.bulk import read_frame
 from oms_pipeline.storage.decisions import DecisionStore
 from oms_pipeline.storage.writeback import WritebackStore
 
@@ -270,9 +271,7 @@ class Warehouse:
 
     def frame(self, query: sa.Select) -> pd.DataFrame:
         """A query's result as a DataFrame."""
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return read_frame(self.engine, query)
 
     def orders_of_run(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The canonical orders a run wrote, and their lines."""

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from oms_pipeline.storage import schema
-from oms_pipeline.storage.bulk import chunks, insert_rows, update_rows
+from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,7 @@ class WritebackStore:
             query = query.where(t.c.order_id == order_id)
         if run_id:
             query = query.where(t.c.run_id == run_id)
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return read_frame(self.engine, query)
 
     def ledger_counts(self) -> dict[str, int]:
         """Ledger rows per status."""
@@ -168,7 +166,5 @@ class WritebackStore:
 
     def ledger_frame(self) -> pd.DataFrame:
         """The whole ledger."""
-        with self.engine.connect() as conn:
-            result = conn.execute(sa.select(schema.writeback_ledger))
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return read_frame(self.engine, sa.select(schema.writeback_ledger))
 

@@ -19,7 +19,6 @@ from oms_pipeline.domain.decisions.signals import (
     FraudAssessment,
     NoteTag,
     NoteTags,
-    keyword_note_tags,
     rule_based_fraud_assessment,
 )
 from oms_pipeline.domain.decisions.states import OrderState
@@ -38,11 +37,6 @@ from oms_pipeline.domain.routing.optimizer import plan_greedy
 FraudEngine = Callable[[Order], FraudAssessment]
 NotesEngine = Callable[[Sequence[Order]], list[NoteTags]]  # batch: engines vectorise
 Planner = Callable[[Instance], Plan]
-
-
-def keyword_notes(orders: Sequence[Order]) -> list[NoteTags]:
-    """The keyword stand-in note engine, reading only the customer's part of each note."""
-    return [keyword_note_tags(customer_note(order.note)) for order in orders]
 
 
 def local_notes(orders: Sequence[Order]) -> list[NoteTags]:
