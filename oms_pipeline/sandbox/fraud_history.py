@@ -96,19 +96,21 @@ def build_fraud_history(
     days: int = 120,
     fraud_rate: float = 0.02,
     start: datetime | None = None,
+    generator: OrderGenerator | None = None,
 ) -> FraudHistory:
     """A seeded history of ``orders`` REST orders over ``days`` days, about ``fraud_rate`` of them fraud.
 
     Deterministic per ``seed``. Orders carry no faults (the fraud model is trained on parsed-clean
     payloads; malformed input is the ingestion layer's business). Disputes and reviews may fall after
-    the last order, as late labels do.
+    the last order, as late labels do. ``generator`` lets a sandbox store draw the history from its own
+    order generator, so ids and order numbers never collide with the store's other orders.
     """
-    return _HistoryMaker(seed, days, start or datetime(2025, 1, 6, tzinfo=UTC)).make(orders, fraud_rate)
+    return _HistoryMaker(seed, days, start or datetime(2025, 1, 6, tzinfo=UTC), generator).make(orders, fraud_rate)
 
 
 class _HistoryMaker:
-    def __init__(self, seed: int, days: int, start: datetime):
-        self.gen = OrderGenerator(seed=seed, malformed_rate=0.0)
+    def __init__(self, seed: int, days: int, start: datetime, generator: OrderGenerator | None = None):
+        self.gen = generator or OrderGenerator(seed=seed, malformed_rate=0.0)
         self.rng = random.Random(seed * 7919 + 17)
         self.days = days
         self.start = start.astimezone(UTC)
