@@ -16,7 +16,6 @@ The output keeps the input order of the good lines.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -25,8 +24,8 @@ from typing import Any
 
 from oms_pipeline.domain.notes.local import heldout_evaluation, load_corpus, local_engine
 from oms_pipeline.domain.notes.model import NoteParse
+from oms_pipeline.notes_flow import resolve_note_engine as resolve_engine
 
-ENGINES = ("local", "anthropic", "auto")
 _LOCAL_BATCH = 512
 
 
@@ -67,15 +66,6 @@ def _read_line(number: int, raw: str) -> tuple[str, str | None, datetime]:
     if created_at.tzinfo is None:
         raise NoteLineError(number, "created_at", "has no timezone offset")
     return note_id, note, created_at
-
-
-def resolve_engine(engine: str) -> str:
-    """``auto`` becomes ``anthropic`` when ``ANTHROPIC_API_KEY`` is set, else ``local``."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    if engine == "auto":
-        return "anthropic" if os.environ.get("ANTHROPIC_API_KEY") else "local"
-    return engine
 
 
 def parse_notes_file(

@@ -8,6 +8,11 @@ buckets 0-4 are the cross-validation groups. Multi-intent notes only combine tem
 bucket, so no template ever appears on both sides of a split: the held-out F1 measures phrasing the
 model has not seen, not re-rendered sentences.
 
+Languages: English (about half the notes), German and French, the languages the store sells in.
+About a fifth of the rendered parts carry a typo (dropped, swapped or doubled letter), and the
+no-intent templates are mostly negations that mention an intent's words ("no need for gift wrap",
+"pas besoin de m'appeler").
+
 Expected dates are computed here from the date *spec* (weekday, day of month, offset, absolute),
 independently of :mod:`oms_pipeline.domain.notes.dates`, with the semantics documented there.
 """
@@ -302,7 +307,7 @@ TEMPLATES: list[T] = [
     ("de", ("gift",), "{zum Verschenken|wird verschenkt}{|, danke}"),
     ("en", ("no_price_on_slip",), "{please |}{make sure|ensure} {there's|there is} no {price|invoice|receipt} "
                                   "{inside|in the box|included}"),
-    ("en", ("no_price_on_slip",), "{gift receipt only|only a gift receipt}{| please|, no prices}"),
+    ("en", ("gift", "no_price_on_slip"), "{gift receipt only|only a gift receipt}{| please|, no prices}"),
     ("de", ("no_price_on_slip",), "{bitte |}{nur einen Geschenkbeleg|keinen Kassenbon|keinen Lieferschein mit Preis}"
                                   "{| beilegen}"),
     ("en", ("delivery_instructions",), "{the |}{buzzer|intercom} {is broken|doesn't work}{|, please phone up"
@@ -360,7 +365,7 @@ TEMPLATES: list[T] = [
     ("en", (), "{it's|this is} not a gift{|, it's for me|, just for myself}"),
     ("en", (), "{don't|do not|please don't} cancel{| my order|, I still want it}{|!|, thanks}"),
     ("en", (), "{no|there's no} rush{| at all|, whenever|, take your time}"),
-    ("en", (), "{no|don't need a} signature {needed|required|}{|, just leave it|, thanks}"),
+    ("en", (), "{no|don't need a} signature {needed|required|}{|, no worries|, thanks}"),
     ("en", (), "{the |}address is {correct|right|fine}{|, no changes|, thanks}"),
     ("en", (), "{happy to|fine to} receive {separate|multiple} {parcels|shipments|boxes}"),
     ("en", (), "{no need to|you don't need to|don't} {call|contact|email} me"),
@@ -387,6 +392,224 @@ TEMPLATES: list[T] = [
     ("de", (), "{schönes Wochenende|schönen Tag noch|liebe Grüße}"),
     ("de", (), "{über|durch} {Instagram|eine Freundin|Google} {gefunden|auf euch gestoßen}"),
     ("de", (), "{bin gespannt|freue mich schon}{| auf die <ITEMDE>}"),
+    # -- fourth wave: more structures for the tags that generalise worst ---------------------------
+    ("en", ("gift",), "{my|our} {nephew|niece|godson|colleague} {will love|is getting} this{|, wrap it please|!}"),
+    ("en", ("gift",), "{add|include} {a|some} {ribbon|bow|tissue paper}{| please|, it's a present}"),
+    ("de", ("gift",), "{ein kleines|ein} {Mitbringsel|Präsent|Dankeschön} für {meine <RELDE>|die Nachbarn}"),
+    ("de", ("gift",), "{bitte |}{Karte|Kärtchen} dazu{|:} \"<MSGDE>\""),
+    ("en", ("no_price_on_slip",), "{don't|do not|please don't} {show|print|list} {the |}{prices|price|cost|amount}"
+                                  "{| anywhere| on anything}"),
+    ("en", ("no_price_on_slip",), "{send|email} the {invoice|receipt|bill} to me{| separately|, not in the box}"),
+    ("de", ("no_price_on_slip",), "{die |}{Preise|Beträge} {bitte |}{schwärzen|nicht drucken|weglassen}"),
+    ("de", ("no_price_on_slip",), "{Rechnung|Beleg} {bitte |}{nur|lieber} per {Mail|E-Mail}{|, nicht ins Paket}"),
+    ("en", ("delivery_instructions",), "{leave|put} {it|the box} {inside|in} the {porch|lobby|vestibule|foyer}"),
+    ("en", ("delivery_instructions",), "{concierge|doorman|caretaker} {will take|can accept|accepts} {it|parcels}"),
+    ("en", ("delivery_instructions",), "{use|try} the {side|back|garden} {door|gate}{|, front one is locked}"),
+    ("de", ("delivery_instructions",), "{bitte |}beim {Hausmeister|Pförtner|Empfang} {lassen|abgeben}"),
+    ("de", ("delivery_instructions",), "{Eingang|Zugang} {ist |}{hinten|im Hof|links neben der Garage}"),
+    ("en", ("signature_required",), "{must|has to} be {signed for|handed over in person}{| please}"),
+    ("en", ("signature_required",), "{please |}{no|don't} {safe place|leave-at-door|drop-off}, {I'll sign|get it"
+                                    " signed}"),
+    ("en", ("signature_required",), "{valuable|fragile and expensive} {contents|item}, {signature|signing}"
+                                    " {on delivery|please}"),
+    ("de", ("signature_required",), "{nur|bitte nur} {persönlich|an mich} {zustellen|aushändigen}{|, Unterschrift}"),
+    ("de", ("signature_required",), "{Lieferung|Paket} {bitte |}{nicht ablegen|nur mit Unterschrift}"),
+    ("en", ("deliver_by",), "{would love|hoping} to have it by <DD>"),
+    ("de", ("deliver_by",), "{wäre super|wäre toll}, wenn es bis <DDDE> {da ist|ankommt}"),
+    ("en", ("hold_until",), "{please |}{don't|do not} {deliver|send} {until|before} <HD>{|, nobody is home}"),
+    ("de", ("hold_until",), "{bitte |}{erst|frühestens} {ab|am} <HDDE> {zustellen|schicken}"),
+    ("en", ("expedite",), "{I need|need} {this|it} {as quickly as possible|by the fastest route|express}"),
+    ("de", ("expedite",), "{bitte |}{mit Express|per Express|express} {schicken|versenden}{|, es eilt}"),
+    ("en", ("address_change",), "{ship|send} {it |}to {my|our} {parents'|holiday|second} address{| instead}"
+                                "{|: <STREET>}"),
+    ("de", ("address_change",), "{bitte |}{an|zu} {meinen Eltern|meiner Arbeitsstelle} {liefern|schicken}"
+                                "{| statt nach Hause}"),
+    ("en", ("cancel_request",), "{please |}{void|cancel} {it|the order}{|, I ordered twice|, bought elsewhere}"),
+    ("de", ("cancel_request",), "{Bestellung|Kauf} {bitte |}{abbrechen|canceln|stornieren}{|, danke}"),
+    ("en", ("item_change",), "{can you|please} {make it|send} {a size|size} <SIZE> {instead|rather than the one I"
+                             " picked}"),
+    ("en", ("item_change",), "{swap|change} {the colour|the color|it} to <COLOR>{| please}"),
+    ("de", ("item_change",), "{bitte |}{umtauschen|tauschen} {gegen|in} Größe <SIZE>"),
+    ("de", ("item_change",), "{bitte |}{eine|die} {andere|zweite} Farbe{|: <COLORDE>} {nehmen|schicken}"),
+    ("en", ("ship_complete",), "{don't|do not|please don't} {send|ship} {anything|it} {in pieces|in parts"
+                               "|partially}"),
+    ("en", ("ship_complete",), "{I'd like|we want} {one|a single} {delivery|drop-off}{| for everything}"),
+    ("de", ("ship_complete",), "{bitte |}{alle Artikel|alles} {in einer|in einer einzigen} {Lieferung|Sendung}"),
+    ("de", ("ship_complete",), "{bitte |}{warten|erst schicken}, bis {alles|die ganze Bestellung} {da|komplett}"
+                               " ist"),
+    ("en", ("local_pickup",), "{we'll|I'll} {drop by|pop in|come in} {to|and} {collect|pick it up}"),
+    ("de", ("local_pickup",), "{bitte |}{im Laden|im Geschäft} {zurücklegen|hinterlegen}, {ich hole es|hole ab}"),
+    ("en", ("contact_customer",), "{please |}{contact|text|message} me{| first| before shipping}{| at <EMAIL>}"),
+    ("de", ("contact_customer",), "{bitte |}{kurz |}{anrufen|zurückrufen|eine Nachricht schicken}{| unter <PHONE>}"),
+    # -- fourth wave: negations and chatter --------------------------------------------------------
+    ("en", (), "{nothing special|no special requests|no requests}{|, thanks|!}"),
+    ("en", (), "{no need to|don't} {hold|delay} it{|, ship whenever|, any time is fine}"),
+    ("en", (), "{leave|put} the {invoice|receipt|prices} in{|, it's for me}"),
+    ("en", (), "{not|it's not} for a gift{|, no wrapping}"),
+    ("de", (), "{nichts|keine} {Besonderes|besonderen Wünsche}{|, danke}"),
+    ("de", (), "{Rechnung|Preise} {dürfen|können} {gerne |}{drin sein|beiliegen}{|, ist für mich}"),
+    ("de", (), "{muss nicht|braucht nicht} {schnell|express} {gehen|sein}"),
+    # -- French ----------------------------------------------------------------------------------
+    ("fr", ("gift",), "{c'est|c'est un|il s'agit d'un} cadeau{| pour ma <RELFR>| pour mon <RELMFR>}"),
+    ("fr", ("gift",), "{merci de|pouvez-vous} {faire un paquet cadeau|l'emballer en cadeau|emballer joliment}"),
+    ("fr", ("gift",), "{cadeau d'anniversaire|cadeau de Noël|surprise} pour {ma <RELFR>|mon <RELMFR>}"),
+    ("fr", ("gift",), "{ajoutez|merci d'ajouter} une {carte|petite carte} {avec|:} \"<MSGFR>\""),
+    ("fr", ("gift",), "message {pour la carte|cadeau} : <MSGFR>"),
+    ("fr", ("gift",), "{à offrir|pour offrir}{|, merci|, emballage cadeau svp}"),
+    ("fr", ("no_price_on_slip",), "{merci de ne pas|ne pas} {mettre|joindre|inclure} {la facture|le prix|les prix}"
+                                  "{| dans le colis}"),
+    ("fr", ("no_price_on_slip",), "{pas de|sans} {prix|facture|ticket de caisse} {dans le colis|svp|merci}"),
+    ("fr", ("no_price_on_slip",), "{le destinataire|ma <RELFR>} ne doit pas voir le prix"),
+    ("fr", ("no_price_on_slip",), "{bon de livraison|bordereau} sans {prix|montant}{| svp}"),
+    ("fr", ("no_price_on_slip",), "{envoyez|merci d'envoyer} la facture par {mail|e-mail}{|, pas dans le colis}"),
+    ("fr", ("delivery_instructions",), "{merci de |}{laisser|déposer} le colis {chez le gardien|à la loge"
+                                       "|devant la porte|chez le voisin}"),
+    ("fr", ("delivery_instructions",), "{digicode|code de la porte|code portail} {:|} <CODE>{|, puis <N>e étage}"),
+    ("fr", ("delivery_instructions",), "{la |}sonnette ne marche pas{|, merci de frapper|, appelez en bas}"),
+    ("fr", ("delivery_instructions",), "{si je suis absent|en cas d'absence}, {laisser|déposer} chez {le voisin"
+                                       "|la voisine} du <N>"),
+    ("fr", ("delivery_instructions",), "{mettre|déposer} dans la boîte aux lettres{| svp}"),
+    ("fr", ("delivery_instructions",), "{entrée|accès} par {la cour|le portail|l'arrière}{| du bâtiment}"),
+    ("fr", ("signature_required",), "{remise|livraison} {contre signature|en main propre|en mains propres}"
+                                    "{| uniquement}"),
+    ("fr", ("signature_required",), "{ne pas|merci de ne pas} laisser le colis {devant la porte|sans surveillance}"
+                                    ", {je signerai|signature obligatoire}"),
+    ("fr", ("signature_required",), "signature {obligatoire|exigée|requise}{| à la livraison}"),
+    ("fr", ("signature_required",), "{merci de |}{le remettre|remettre le colis} {en personne|au destinataire}"),
+    ("fr", ("deliver_by",), "{j'en ai besoin|il me le faut|nous en avons besoin} pour <DDFR>"),
+    ("fr", ("deliver_by",), "{doit|devrait} arriver {au plus tard|pour} <DDFR>"),
+    ("fr", ("deliver_by",), "{livrer|livraison} {svp |}avant <DDFR-1>"),
+    ("fr", ("deliver_by",), "c'est pour {un mariage|une fête|un anniversaire} prévu <DDFR>, {merci de"
+                            " livrer à temps|il faut que ça arrive à temps}"),
+    ("fr", ("deliver_by",), "{date limite|livraison au plus tard} : <DDFR>"),
+    ("fr", ("hold_until",), "{merci de ne pas|ne pas} {expédier|envoyer|livrer} avant <HDFR>"),
+    ("fr", ("hold_until",), "{je suis|nous sommes} {en vacances|absents}, {de retour|retour} <HDFR>{|, merci de"
+                            " garder le colis}"),
+    ("fr", ("hold_until",), "{expédier|envoyer} {uniquement |seulement |}après <HDFR+1>"),
+    ("fr", ("hold_until",), "{merci d'attendre|pouvez-vous attendre} <HDFR> {pour expédier|avant d'envoyer}"),
+    ("fr", ("hold_until",), "pas avant <HDFR>{| svp|, merci}"),
+    ("fr", ("expedite",), "{c'est |}{urgent|très urgent|assez urgent}{|!| svp}"),
+    ("fr", ("expedite",), "{merci d'expédier|expédiez} {au plus vite|dès que possible|rapidement|aujourd'hui}"),
+    ("fr", ("expedite",), "{livraison express|envoi express|express} {svp|si possible|merci}"),
+    ("fr", ("expedite",), "{je suis pressé|je suis pressée|c'est pressé}{|, merci de faire vite}"),
+    ("fr", ("expedite",), "{je paie|je suis prêt à payer} {plus|un supplément} pour {une livraison rapide"
+                          "|l'express}"),
+    ("fr", ("address_change",), "{j'ai|nous avons} déménagé{|, merci de changer l'adresse|, nouvelle adresse :"
+                                " <STREETFR>}"),
+    ("fr", ("address_change",), "{mauvaise|erreur d'} adresse{|, la bonne est <STREETFR>}"),
+    ("fr", ("address_change",), "{le code postal|le numéro de rue} est faux{|, c'est <ZIP>}"),
+    ("fr", ("address_change",), "{merci de |}{livrer|envoyer} à {mon bureau|mon travail|une autre adresse}"),
+    ("fr", ("address_change",), "{nouvelle adresse|adresse corrigée} : <STREETFR>"),
+    ("fr", ("cancel_request",), "{merci d'annuler|annulez|veuillez annuler} {ma commande|la commande|cette"
+                                " commande}"),
+    ("fr", ("cancel_request",), "{je voudrais|je souhaite|je veux} annuler{| ma commande}{|, merci}"),
+    ("fr", ("cancel_request",), "{commande passée par erreur|commande en double}, {merci d'annuler|annulez svp}"),
+    ("fr", ("cancel_request",), "{je n'en veux plus|je n'en ai plus besoin|j'ai changé d'avis}{|, remboursement"
+                                " svp}"),
+    ("fr", ("cancel_request",), "{annulation|remboursement et annulation} {svp|merci|}"),
+    ("fr", ("item_change",), "{merci de |}changer la taille {en|pour} <SIZE>"),
+    ("fr", ("item_change",), "{je me suis trompé|erreur} de {taille|couleur}, {je voudrais|envoyez} <COLORFR>"
+                             "{| à la place}"),
+    ("fr", ("item_change",), "{échanger|remplacer} {le|la} <ITEMFR> {par|contre} {un|une} <COLORFR>"),
+    ("fr", ("item_change",), "{pouvez-vous ajouter|merci d'ajouter} {un autre|une autre|encore un} <ITEMFR>"),
+    ("fr", ("item_change",), "{merci de |}retirer {le|la} <ITEMFR> de {ma|la} commande"),
+    ("fr", ("ship_complete",), "{merci d'envoyer|envoyez} tout {ensemble|en une seule fois|dans un seul colis}"),
+    ("fr", ("ship_complete",), "{pas de|sans} livraison partielle{| svp}"),
+    ("fr", ("ship_complete",), "{n'expédiez|n'envoyez} que quand tout est {disponible|en stock|prêt}"),
+    ("fr", ("ship_complete",), "{un seul colis|une seule livraison} {svp|merci|uniquement}"),
+    ("fr", ("ship_complete",), "{ne pas|merci de ne pas} {diviser|séparer} la commande"),
+    ("fr", ("local_pickup",), "{je viendrai|je passe|je passerai} {la chercher|le récupérer|chercher la commande}"
+                              "{| en magasin| à la boutique}"),
+    ("fr", ("local_pickup",), "{retrait|récupération} {en magasin|à la boutique|sur place}{| svp}"),
+    ("fr", ("local_pickup",), "{pas besoin d'expédier|ne pas envoyer}, {j'habite à côté|je passe la prendre}"),
+    ("fr", ("local_pickup",), "{puis-je|est-ce que je peux} {récupérer|retirer} la commande {<DAYNAMEFR>|demain}"
+                              " ?"),
+    ("fr", ("local_pickup",), "{click and collect|click & collect|retrait}{| merci}"),
+    ("fr", ("contact_customer",), "{merci de |}{m'appeler|me téléphoner|me contacter}{| avant l'envoi}"
+                                  "{| au <PHONE>}"),
+    ("fr", ("contact_customer",), "{pouvez-vous|merci de} me {recontacter|rappeler|répondre} {par mail|par"
+                                  " téléphone|}{| à <EMAIL>}"),
+    ("fr", ("contact_customer",), "{j'ai une question|question} sur {la taille|le <ITEMFR>}, {rappelez-moi"
+                                  "|contactez-moi}"),
+    ("fr", ("contact_customer",), "{prévenez-moi|tenez-moi au courant} {en cas de retard|s'il manque quelque"
+                                  " chose}"),
+    ("fr", ("contact_customer",), "{j'aimerais|je voudrais} {parler à quelqu'un|être rappelé}{| avant l'envoi}"),
+    ("fr", (), "{pas besoin|pas la peine} {d'emballage cadeau|de paquet cadeau}{|, c'est pour moi}"),
+    ("fr", (), "{ce n'est pas|pas} un cadeau{|, c'est pour moi}"),
+    ("fr", (), "{ne pas|surtout ne pas} annuler{|, je la veux toujours|!}"),
+    ("fr", (), "{pas urgent|rien ne presse|aucune urgence}{|, merci|, livraison standard ok}"),
+    ("fr", (), "{pas besoin de|inutile de} {m'appeler|me contacter|signature}"),
+    ("fr", (), "{l'adresse est correcte|adresse ok|l'adresse est bonne}{|, merci}"),
+    ("fr", (), "{plusieurs colis|des colis séparés} {c'est ok|pas de problème|ça me va}"),
+    ("fr", (), "{je ne viendrai pas|je ne passerai pas} {la chercher|en magasin}{|, merci d'expédier}"),
+    ("fr", (), "{merci|merci beaucoup|mille mercis}{|!| :)}"),
+    ("fr", (), "{j'adore|super} {votre boutique|vos produits}{|!|, continuez}"),
+    ("fr", (), "{deuxième|troisième} commande {chez vous|cette année}{|, toujours parfait}"),
+    ("fr", (), "{bonne journée|bon week-end|belle soirée}{|!}"),
+    ("fr", (), "{trouvé|découvert} {sur Instagram|grâce à une amie|sur Google}"),
+    ("fr", (), "{hâte de recevoir|j'ai hâte de voir} {le <ITEMFR>|ma commande}{|!}"),
+    # -- fifth wave: more phrasings in all three languages -----------------------------------------
+    ("en", ("gift",), "{sending|it's going} {to|straight to} {my|our} <REL>{| for their birthday}, {it's a present|gift"
+                      " wrap if you can}"),
+    ("en", ("gift",), "{please |}{pop|put} a {gift|greeting} card in{| with \"<MSG>\"}"),
+    ("de", ("gift",), "{geht|ist} direkt an {meine <RELDE>|meinen Bruder} als {Geschenk|Überraschung}"),
+    ("fr", ("gift",), "{c'est pour|à offrir à} {ma <RELFR>|mon <RELMFR>}, {joli emballage svp|merci d'emballer}"),
+    ("fr", ("gift",), "{glissez|mettez} une carte {dans le colis|avec le cadeau}{| : <MSGFR>}"),
+    ("en", ("no_price_on_slip",), "{no|without any} {pricing|price info|prices} {in the parcel|on the paperwork"
+                                  "|inside}{| please}"),
+    ("de", ("no_price_on_slip",), "{bitte |}{keine|ohne} {Preisangaben|Preise} {im Paket|auf dem Lieferschein}"),
+    ("fr", ("no_price_on_slip",), "{retirez|enlevez} {les étiquettes de prix|le prix} {svp|avant l'envoi|}"),
+    ("fr", ("no_price_on_slip",), "{aucun prix|aucune facture} dans le colis{| svp|, c'est un cadeau}"),
+    ("en", ("delivery_instructions",), "{knock|ring} {loudly|twice|at the side door}{|, I work from home}"),
+    ("en", ("delivery_instructions",), "{apartment|flat} <N>, {buzz|ring} {up|the bell}{| and wait}"),
+    ("de", ("delivery_instructions",), "{bitte |}{zweimal|laut} {klingeln|klopfen}{|, Klingel ist leise}"),
+    ("de", ("delivery_instructions",), "{wenn niemand da ist|falls ich nicht da bin}, {in die Garage|beim Nachbarn}"
+                                       " {stellen|abgeben}"),
+    ("fr", ("delivery_instructions",), "{sonnez|frappez} {deux fois|fort}{| à la porte de derrière}"),
+    ("fr", ("delivery_instructions",), "{appartement|bâtiment} <N>, {interphone|digicode} <CODE>"),
+    ("en", ("signature_required",), "{please |}{obtain|collect} a signature{| from the recipient}{| on delivery}"),
+    ("de", ("signature_required",), "{bitte |}{unterschreiben lassen|quittieren lassen}{| beim Empfang}"),
+    ("fr", ("signature_required",), "{faites signer|merci de faire signer} {le destinataire|à la livraison}"),
+    ("en", ("deliver_by",), "{need|we need} {it|this|the <ITEM>} {before|ahead of} <DD-1>{| at the latest}"),
+    ("de", ("deliver_by",), "{bitte |}{unbedingt|sicher} bis <DDDE> {zustellen|liefern}"),
+    ("fr", ("deliver_by",), "{impérativement|absolument} pour <DDFR>"),
+    ("en", ("hold_until",), "{please |}{start|begin} {shipping|delivery} {only |}from <HD>"),
+    ("de", ("hold_until",), "{wir sind|ich bin} {erst|ab} <HDDE> wieder {da|zu Hause}"),
+    ("fr", ("hold_until",), "{merci de |}{garder|conserver} le colis {en entrepôt |}jusqu'à <HDFR>"),
+    ("en", ("expedite",), "{please |}{send|get} it out {today|immediately|first thing}{| if possible}"),
+    ("de", ("expedite",), "{bitte |}{umgehend|sofort|noch heute} {losschicken|verschicken}"),
+    ("fr", ("expedite",), "{envoi|expédition} {immédiate?|rapide} {svp|merci|si possible}"),
+    ("en", ("address_change",), "{my|the} {address|street} {has changed|is different now}{|: <STREET>}"),
+    ("de", ("address_change",), "{meine|die} {Adresse|Anschrift} hat sich geändert{|: <STREETDE>}"),
+    ("fr", ("address_change",), "{changement|modification} d'adresse{| : <STREETFR>}"),
+    ("en", ("cancel_request",), "{I'd like|I want} {my money back|a refund} and {the order cancelled|no delivery}"),
+    ("de", ("cancel_request",), "{bitte |}{nicht versenden|nichts schicken}, {ich storniere|Stornierung bitte}"),
+    ("fr", ("cancel_request",), "{ne pas envoyer|n'envoyez rien}, {j'annule|annulation svp}"),
+    ("en", ("item_change",), "{make|change} {it|the <ITEM>} {two|three|<N>} {instead of one|units}"),
+    ("de", ("item_change",), "{bitte |}{statt|anstelle} {Größe|Farbe} {<SIZE>|<COLORDE>} {die andere|eine andere}"
+                             " {schicken|nehmen}"),
+    ("fr", ("item_change",), "{changez|modifiez} la quantité {à|en} <N>{| svp}"),
+    ("en", ("ship_complete",), "{send|ship} {it|the order} {in one go|all at once|as one parcel}{| please}"),
+    ("de", ("ship_complete",), "{bitte |}{nicht einzeln|nicht getrennt} {verschicken|liefern}"),
+    ("fr", ("ship_complete",), "{je préfère|merci de} tout recevoir {en même temps|d'un coup}"),
+    ("en", ("local_pickup",), "{I'll|we'll} {come to|visit} the {shop|store|showroom} to {collect|get} it"),
+    ("de", ("local_pickup",), "{bitte |}{zum Abholen|für Abholung} {bereithalten|vorbereiten}"),
+    ("fr", ("local_pickup",), "{je viens|je passerai} {au magasin|à la boutique} {la récupérer|demain}"),
+    ("en", ("contact_customer",), "{please |}{ping|message|WhatsApp} me {when you can|about this|before sending}"),
+    ("de", ("contact_customer",), "{bitte |}{schreibt|antwortet} mir {kurz|per Mail|eine Nachricht}"),
+    ("fr", ("contact_customer",), "{écrivez-moi|envoyez-moi un message} {avant l'envoi|svp|par mail}"),
+    # -- fifth wave: negations --------------------------------------------------------------------
+    ("en", (), "{no|zero} {need|reason} to {sign|get a signature}{| for it}"),
+    ("en", (), "{I|we} {won't|will not|can't} come {to the shop|in store}{|, post it please}"),
+    ("en", (), "{not|it isn't} {in a hurry|time sensitive}{| at all}"),
+    ("en", (), "{no|not a} {gift|present}{|, don't wrap it}"),
+    ("de", (), "{kein|bitte kein} {Express|Eilversand} {nötig|notwendig}"),
+    ("de", (), "{nicht|bitte nicht} {einpacken|als Geschenk verpacken}{|, ist für mich}"),
+    ("de", (), "{ich komme|wir kommen} {nicht|nicht selbst} vorbei{|, bitte schicken}"),
+    ("fr", (), "{pas de|sans} signature {nécessaire|requise}{|, laissez le colis}"),
+    ("fr", (), "{pas besoin de|inutile de} {changer|modifier} {la commande|quoi que ce soit}"),
+    ("fr", (), "{ne pas|merci de ne pas} {m'appeler|me téléphoner}{|, je travaille}"),
+    ("fr", (), "{rien à signaler|aucune demande particulière}{|, merci}"),
 ]
 
 FILL = {
@@ -412,6 +635,14 @@ FILL = {
     "EMAIL": ["me@example.com", "jo.smith@mail.net", "anna@example.de"],
     "DAYNAME": ["Saturday", "Friday", "Monday"],
     "DAYNAMEDE": ["Samstag", "Freitag", "Montag"],
+    "RELFR": ["mère", "sœur", "femme", "fille", "grand-mère", "amie", "tante"],
+    "RELMFR": ["père", "frère", "mari", "fils", "ami", "neveu"],
+    "ITEMFR": ["tasse", "écharpe", "bougie", "sweat", "carnet", "lampe", "théière", "sac"],
+    "MSGFR": ["Joyeux anniversaire !", "Joyeux Noël à tous", "Félicitations pour ton nouveau poste",
+              "Je pense à toi", "Bon rétablissement", "Bisous, Claire"],
+    "STREETFR": ["12 rue de la Paix", "5 avenue Victor Hugo", "8 bis rue des Lilas", "27 boulevard Voltaire"],
+    "COLORFR": ["bleu", "noir", "vert", "rouge", "le gris"],
+    "DAYNAMEFR": ["samedi", "vendredi", "lundi"],
 }
 
 _EN_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -420,6 +651,10 @@ _EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "A
               "November", "December"]
 _DE_MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
               "November", "Dezember"]
+_FR_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+_FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"]
+_WEEKDAY_NAMES = {"en": _EN_WEEKDAYS, "de": _DE_WEEKDAYS, "fr": _FR_WEEKDAYS}
 
 
 def _ordinal(n: int) -> str:
@@ -444,42 +679,48 @@ def _date_expr(rng: random.Random, lang: str, today: date) -> tuple[str, date, d
     if kind == "weekday":
         wd = rng.randrange(7)
         ahead = (wd - today.weekday()) % 7 or 7
-        text = (_EN_WEEKDAYS if lang == "en" else _DE_WEEKDAYS)[wd]
+        text = _WEEKDAY_NAMES[lang][wd]
         if rng.random() < 0.3:
-            text = ("next " if lang == "en" else "nächsten ") + text
+            text = {"en": f"next {text}", "de": f"nächsten {text}", "fr": f"{text} prochain"}[lang]
         return text, today + timedelta(days=ahead), {"kind": kind, "weekday": wd}
     if kind == "dom":
         day = rng.randint(1, 28)
         month, year = today.month, today.year
         if day < today.day:
             month, year = (1, year + 1) if month == 12 else (month + 1, year)
-        text = f"the {_ordinal(day)}" if lang == "en" else f"dem {day}."
+        text = {"en": f"the {_ordinal(day)}", "de": f"dem {day}.", "fr": f"le {day}"}[lang]
         return text, date(year, month, day), {"kind": kind, "day": day}
     if kind == "offset":
         n, unit = rng.choice([(2, "days"), (3, "days"), (5, "days"), (10, "days"), (1, "week"), (2, "weeks")])
         days = n * (7 if unit.startswith("week") else 1)
         if lang == "en":
             text = f"{rng.choice(['in', 'within'])} {n} {unit}"
+        elif lang == "fr":
+            text = f"dans {n} " + {"days": "jours", "week": "semaine", "weeks": "semaines"}[unit]
         else:
             text = f"in {n} " + {"days": "Tagen", "week": "Woche", "weeks": "Wochen"}[unit]
         return text, today + timedelta(days=days), {"kind": kind, "days": days}
     if kind == "tomorrow":
-        return ("tomorrow" if lang == "en" else "morgen"), today + timedelta(days=1), {"kind": kind}
+        return {"en": "tomorrow", "de": "morgen", "fr": "demain"}[lang], today + timedelta(days=1), {"kind": kind}
     if kind == "next_week":
-        return ("next week" if lang == "en" else "nächster Woche"), today + timedelta(days=7 - today.weekday()), {
-            "kind": kind}
+        text = {"en": "next week", "de": "nächster Woche", "fr": "la semaine prochaine"}[lang]
+        return text, today + timedelta(days=7 - today.weekday()), {"kind": kind}
     target = today + timedelta(days=rng.randint(2, 60))
     if kind == "absolute_name":
         if lang == "en":
             text = rng.choice([f"{_EN_MONTHS[target.month - 1]} {_ordinal(target.day)}",
                                f"{target.day} {_EN_MONTHS[target.month - 1]}",
                                f"{_EN_MONTHS[target.month - 1][:3]} {target.day}"])
+        elif lang == "fr":
+            text = f"{target.day} {_FR_MONTHS[target.month - 1]}"
         else:
             text = f"{target.day}. {_DE_MONTHS[target.month - 1]}"
         return text, _future(today, target.month, target.day), {"kind": kind, "month": target.month,
                                                                 "day": target.day}
     if lang == "en":
         text = rng.choice([target.isoformat(), f"{target.month}/{target.day}"])
+    elif lang == "fr":
+        text = rng.choice([f"{target.day:02d}/{target.month:02d}/{target.year}", f"{target.day}/{target.month}"])
     else:
         text = rng.choice([f"{target.day:02d}.{target.month:02d}.{target.year}", f"{target.day}.{target.month}."])
     return text, target, {"kind": kind, "iso": target.isoformat()}
@@ -495,8 +736,8 @@ def _render(template: str, lang: str, rng: random.Random, today: date) -> tuple[
 
     def slot(m: re.Match[str]) -> str:
         name, shift = m.group(1), m.group(2)
-        if name in ("DD", "DDDE", "HD", "HDDE"):
-            expr, when, spec = _date_expr(rng, "de" if name.endswith("DE") else "en", today)
+        if name in ("DD", "DDDE", "DDFR", "HD", "HDDE", "HDFR"):
+            expr, when, spec = _date_expr(rng, name[2:].lower() or "en", today)
             # "before X" means X - 1 and "after X" means X + 1 (see dates.py).
             when += timedelta(days={"-1": -1, "+1": 1, None: 0}[shift])
             key = "deliver_by" if name.startswith("DD") else "hold_until"
@@ -548,7 +789,7 @@ def _buckets(rng: random.Random) -> dict[int, int]:
     return bucket
 
 
-def build_corpus(n: int = 3000, seed: int = SEED) -> list[dict]:
+def build_corpus(n: int = 4000, seed: int = SEED) -> list[dict]:
     """Render ``n`` labelled notes (see the module doc for how splits stay template-disjoint)."""
     rng = random.Random(seed)
     bucket = _buckets(rng)
@@ -558,7 +799,8 @@ def build_corpus(n: int = 3000, seed: int = SEED) -> list[dict]:
     rows: list[dict] = []
     base = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     for k in range(n):
-        lang = "en" if rng.random() < 0.6 else "de"
+        r = rng.random()
+        lang = "en" if r < 0.5 else "de" if r < 0.78 else "fr"
         b = rng.randrange(BUCKETS)
         r = rng.random()
         n_intents, n_chatter = (0, 1) if r < 0.22 else (1, 0) if r < 0.62 else (1, 1) if r < 0.75 else (
@@ -600,7 +842,7 @@ def build_corpus(n: int = 3000, seed: int = SEED) -> list[dict]:
     return rows
 
 
-def write_corpus(path: Path = CORPUS_PATH, n: int = 3000, seed: int = SEED) -> str:
+def write_corpus(path: Path = CORPUS_PATH, n: int = 4000, seed: int = SEED) -> str:
     """Write the corpus as JSONL; returns the sha256 of the file."""
     text = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in build_corpus(n, seed))
     path.write_text(text, encoding="utf-8")

@@ -112,10 +112,14 @@ _HOLD_CUES = (
     r"|nicht\s+vor|erst\s+(?:ab|nach|am)|frühestens(?:\s+am)?|warten\s+bis|zurückhalten\s+bis|(?:zurück)?halten\s+bis"
     r"|nach|ab"
     r"|pas\s+avant|attendre(?:\s+jusqu'?au|\s+le)?|après(?:\s+le)?|à\s+partir\s+du|a\s+partir\s+du"
+    r"|ne\s+pas\s+(?:expédier|envoyer|livrer)(?:\s+le\s+colis)?\s+avant|(?:de\s+)?retour"
+    r"|(?:not\s+home|out\s+of\s+town|on\s+holiday|on\s+vacation)\s+(?:until|till|til)"
+    r"|(?:versand|lieferung)\s+(?:bitte\s+)?auf"
+    r"|(?:garder|conserver)(?:\s+[\w']+){0,4}?\s+jusqu'(?:à|au)"
     r"|no\s+antes\s+del?|esperar\s+(?:hasta\s+)?(?:el\s+)?|después\s+del?|despues\s+del?|a\s+partir\s+del?"
 )
 _DELIVER_CUES = (
-    r"(?:no\s+later\s+than|prior\s+to|at\s+the\s+latest\s+by|latest\s+by|by|before|until|till|in\s+time\s+for"
+    r"(?:no\s+later\s+than|prior\s+to|ahead\s+of|at\s+the\s+latest\s+by|latest\s+by|by|before|until|till|in\s+time\s+for"
     r"|for|on|arrive"
     r"|needed\s+by|need\s+it\s+by|deliver(?:ed)?(?:\s+it)?|arrive|arrives|get\s+it|have\s+it|need\s+it"
     r"|geliefert|liefern|ankommen|da\s+sein"
@@ -137,11 +141,14 @@ _HOLD_VERB_AFTER = re.compile(r"^[\s,]*(?:[\wäöüß]+\s+){0,2}(?:zurückhalten
 # "in zwei Wochen liefern", "within 5 days": an offset with no cue still reads as a deadline.
 _OFFSET = re.compile(r"(?<!\w)(?P<expr>(?:within|innerhalb\s+von|innerhalb|in|dans|en|d'ici)\s+" + _NUM_RE + r"\s+(?:"
                      + _UNIT_RE + r"))\b", re.IGNORECASE)
-_BEFORE_CUE = re.compile(r"^(?:before|prior|vor|avant|antes)", re.IGNORECASE)
+_BEFORE_CUE = re.compile(r"^(?:before|prior|ahead|vor|avant|antes)", re.IGNORECASE)
 _AFTER_CUE = re.compile(r"^(?:after|nach|après|después|despues|(?:ship|send|deliver)\s+(?:it\s+)?(?:only\s+)?after)",
                         re.IGNORECASE)
 _GERMANIC = re.compile(r"\b(?:bitte|nicht|vor|nach|dem|den|bis|und|ist|das|die|der|spätestens|liefern|versand)\b",
                        re.IGNORECASE)
+# French and Spanish write day/month too ("12/03" is the 12th of March).
+_ROMANCE = re.compile(r"\b(?:le|la|les|avant|après|pas|pour|merci|svp|colis|livrer|livraison|expédier|envoyer"
+                      r"|el|por|favor|antes|después|hasta|para|del|entregar|envío)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -294,7 +301,7 @@ def extract_dates(note: str | None, created_at: datetime | date) -> NoteDates:
     if not note or not note.strip():
         return NoteDates()
     today = _order_date(created_at)
-    english = not _GERMANIC.search(note)
+    english = not (_GERMANIC.search(note) or _ROMANCE.search(note))
     holds: list[date] = []
     taken: list[tuple[int, int]] = []
     for m in _HOLD.finditer(note):

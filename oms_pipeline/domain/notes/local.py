@@ -64,8 +64,10 @@ def _pipeline(seed: int = 0) -> Pipeline:
                                  token_pattern=r"(?u)\b\w[\w']*\b")),
         ("cues", CueFeatures(weight=CUE_WEIGHT)),
     ])
-    # C=10: the corpus is small and clean; weaker regularisation keeps rare phrasings' weight.
-    clf = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=2000, solver="liblinear", random_state=seed))
+    # C=10: the corpus is small and clean; weaker regularisation keeps rare phrasings' weight. The dual
+    # problem is the fast one with far more features than notes (1.5 s instead of 15 s on 6000 notes).
+    clf = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=2000, solver="liblinear", dual=True,
+                                                 random_state=seed))
     return Pipeline([("features", features), ("clf", clf)])
 
 
@@ -120,7 +122,7 @@ class LocalNoteEngine:
         for i in set(range(len(notes))) - set(todo):
             results[i] = NoteParse(engine=LOCAL_ENGINE, version=self.version, confidence=1.0)
         if todo:
-            probs = self.probabilities([notes[i] for i in todo])
+            probs = self.probabilities([notes[i] or "" for i in todo])
             for row, i in zip(probs, todo, strict=True):
                 results[i] = self._assemble(notes[i] or "", created_ats[i], row)
         return [r for r in results if r is not None]
@@ -156,8 +158,9 @@ def decide_tags(p: np.ndarray, dates: NoteDates) -> set[NoteTag]:
     return tags
 
 
-def _decisions(probs: np.ndarray, notes: Sequence[str], created_ats: Sequence[str]) -> np.ndarray:
+def _decisions(pipeline: Pipeline, notes: Sequence[str], created_ats: Sequence[str]) -> np.ndarray:
     # The evaluation decides exactly as parse() does, dates included.
+    probs = pipeline.predict_proba(list(notes))
     out = np.zeros(probs.shape, dtype=int)
     for i, (p, note, created) in enumerate(zip(probs, notes, created_ats, strict=True)):
         for tag in decide_tags(p, extract_dates(note, datetime.fromisoformat(created))):
@@ -222,8 +225,7 @@ def heldout_evaluation(rows: Sequence[dict] | None = None) -> dict:
     test = [r for r in rows if r["split"] == "test"]
     engine = LocalNoteEngine.train(train, version="local-tfidf-heldout")
     mlb = _binarizer()
-    y_pred = _decisions(engine.probabilities([r["note"] for r in test]), [r["note"] for r in test],
-                        [r["created_at"] for r in test])
+    y_pred = _decisions(engine.pipeline, [r["note"] for r in test], [r["created_at"] for r in test])
     result = _scores(mlb.transform([r["tags"] for r in test]), y_pred)
     result.update({"n_train": len(train), "n_test": len(test), "dates": _date_accuracy(engine, test)})
     return result
@@ -255,8 +257,7 @@ def evaluate_local_engine(folds: int = 5, rows: Sequence[dict] | None = None) ->
         for train_idx, test_idx in splits:
             pipeline = _pipeline()
             pipeline.fit(list(notes[train_idx]), y[train_idx])
-            pred[test_idx] = _decisions(pipeline.predict_proba(list(notes[test_idx])), list(notes[test_idx]),
-                                        list(created[test_idx]))
+            pred[test_idx] = _decisions(pipeline, list(notes[test_idx]), list(created[test_idx]))
         out[name] = _scores(y, pred)
     out["heldout"] = heldout_evaluation(rows)
     out["corpus"] = {"notes": len(rows), "hash": corpus_hash() if from_repo else None}

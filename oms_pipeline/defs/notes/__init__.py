@@ -1,0 +1,1 @@
+"""Order-note assets: the parsed notes decisions read, and the local engine's evaluation."""

@@ -1,0 +1,42 @@
+"""The note engine as a Dagster resource, built from the settings (``OMS_NOTES_ENGINE`` and friends)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from oms_pipeline.notes_flow import NoteEngine, make_note_engine, resolve_note_engine
+from oms_pipeline.settings import OmsSettings
+
+
+class NotesResource(ConfigurableResource):
+    """Which engine parses order notes, and how the Anthropic one is called.
+
+    No API key here: the Anthropic SDK reads ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` itself,
+    so the key never lands in Dagster's run config.
+    """
+
+    engine: str = "auto"  # local | anthropic | auto
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_timeout_s: float = 20.0
+    anthropic_max_retries: int = 3
+    cache_dir: str | None = None
+
+    def resolved_engine(self) -> str:
+        """``local`` or ``anthropic`` (``auto`` resolved against the environment)."""
+        return resolve_note_engine(self.engine)
+
+    def note_engine(self) -> NoteEngine:
+        """A ready engine: the process-wide local one, or an Anthropic client with its answer cache."""
+        return make_note_engine(self.engine, model=self.anthropic_model, timeout_s=self.anthropic_timeout_s,
+                                max_retries=self.anthropic_max_retries,
+                                cache_dir=Path(self.cache_dir) if self.cache_dir else None)
+
+
+def notes_resource(settings: OmsSettings) -> NotesResource:
+    """The notes resource from ``OMS_*`` settings (cache default: ``<data_dir>/notes_cache``)."""
+    cache = settings.notes_cache_dir or settings.data_dir / "notes_cache"
+    return NotesResource(engine=settings.notes_engine, anthropic_model=settings.anthropic_model,
+                         anthropic_timeout_s=settings.anthropic_timeout_s,
+                         anthropic_max_retries=settings.anthropic_max_retries, cache_dir=str(Path(cache).resolve()))
