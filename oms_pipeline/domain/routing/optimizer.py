@@ -21,19 +21,34 @@ is never worse).
 Solve and warm start (``highspy``, HiGHS's own API). The greedy plan is converted into model columns
 (each shipment's y and x on the cheapest kept service for its weight, u for the rest); its model cost is
 at most greedy's ``allocation_cost`` and it is handed to HiGHS via ``setSolution``. Small models (the
-webhook path) are then solved directly. Large ones (>= 2,000 y columns) use both cores: one thread runs
-the full model, greedy-started, for the whole budget (its root cuts give the reported lower bound);
-meanwhile the main thread solves the LP relaxation, then (a) a rounded MIP over only the pairs the LP
-ships >= 0.1 of (up to 30% of the budget) and (b) a restricted MIP keeping the y columns with positive
-LP value plus each order's 2 cheapest, started from the best incumbent so far, until the budget ends.
-Both sub-MIPs are restrictions (upper bounds zeroed), so their solutions are feasible for the full
-model. Reported: the best incumbent of all runs (its true cost via ``allocation_cost``) and the full
-model's dual bound (or the LP relaxation's optimum, if higher: at 5,000 orders the full model's
-root LP may not finish in time). Measured on ``oms bench route --orders 1000 --locations 5 --services 3`` (seed 1,
-10 s, 2 cores): 15505.98 vs bound 15097.73 (2.6%; greedy 21729.84). The 1% target is NOT met yet: a
-restricted MIP reaches about 15245 but only after ~9 s of root cuts on its own, which does not fit.
-The greedy plan stays the fallback when no solve returns a plan, and is returned (with a log line)
-if a time-limited solve ends above the greedy cost.
+webhook path) are then solved directly. Large ones (>= 2,000 y columns) use both cores:
+
+- bound: one thread runs the full model, greedy-started, for the whole budget with HiGHS's primal
+  heuristics off; its job is the root cutting planes, which give the reported lower bound (profiled at
+  1,000 orders: LP 14,876, then cut rounds lift it to ~15,100 after 7-9 s; the gap between the LP and
+  the optimum comes from stock contention, not capacity: without stock limits the LP is integral);
+- plans: the main thread solves the LP relaxation (interior point above 40,000 columns), then a restricted
+  MIP over the y columns the LP uses plus each order's 2 cheapest (its own gap 0.5%; ~6 s on an idle core);
+  if the LP showed the thread getting less than 80% of a core (other processes load the machine), each
+  order's cheapest only (~2-3 s), and if even that finds nothing, an LP-rounding dive (~1 s). Then
+  fix-and-optimize until the budget ends: a neighbourhood of 60 orders that contend for the same SKUs is
+  freed, every other column fixed at the incumbent, and that small MIP solved exactly (~0.1 s); kept if
+  cheaper. Half the neighbourhoods are seeded at orders whose incumbent cost is furthest above their LP
+  cost. Every sub-MIP is a restriction of the full model, so its plans are feasible and the incumbent
+  only improves.
+
+Reported: the best plan of all runs (its true cost via ``allocation_cost``) and the full model's dual bound,
+or the LP optimum if higher. Measured on the ``oms bench route --orders 1000 --locations 5 --services 3``
+batch (seed 1, 10 s, 2 cores; greedy 21,729.84). Before this design: 15,244.78 vs bound 15,106.34 (0.91%)
+on an idle machine, 15,505.98 vs 15,097.73 (2.6%) on a busy one. Now: 15,211.62 vs 15,105.56 (0.70%) with
+the machine nearly idle (load 1.3); with 3-5 other busy processes on the 2 cores, 1.1-1.4% when the
+restricted MIP finishes and 2.7-3.3% when it does not. The bound needs ~6 CPU-seconds of root cuts and the
+plans ~6 more, so the 1% target holds only when the process gets both cores. At 5,000 orders 10 s is not
+enough here: the LP alone takes ~6 s (interior point; simplex ~13 s) on a loaded machine, so the plan is
+fix-and-optimize from greedy (111,786 vs greedy 125,724) with no bound beyond the trivial one; a longer
+time limit is the remedy (20,000 orders not measured). The greedy plan stays the
+fallback when no solve returns a plan, and is returned (with a log line) if a time-limited solve ends above
+the greedy cost.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -314,6 +330,14 @@ def _columns(instance: Instance, tables: CostTables, pairs: list[_Pair], unfulfi
     return x
 
 
+def _tidy(instance: Instance, tables: CostTables, pairs: list[_Pair], unfulfilled: dict[tuple[int, int], int],
+          x: np.ndarray) -> np.ndarray:
+    """``x`` without the slack a MIP stopped by its time limit or gap may leave (a shipment opened with no units,
+    units on a dearer service): its plan re-expressed as columns. Never costlier, always feasible when ``x`` is;
+    keeping incumbents tidy also keeps that slack out of the columns fix-and-optimize fixes."""
+    return _columns(instance, tables, pairs, unfulfilled, len(x), _extract(instance, tables, pairs, x))
+
+
 def _restricted_upper(m: _Model, pairs: list[_Pair], lp: np.ndarray, keep_x: np.ndarray, per_order: int = 2
                       ) -> np.ndarray:
     """Upper bounds of a restricted MIP: a pair's service survives if its y is fractional-or-one in the LP,
@@ -335,22 +359,154 @@ def _restricted_upper(m: _Model, pairs: list[_Pair], lp: np.ndarray, keep_x: np.
     return upper
 
 
-def _rounded_upper(m: _Model, pairs: list[_Pair], lp: np.ndarray, threshold: float = 0.1) -> np.ndarray:
-    """Upper bounds of an LP-rounded MIP: only the pairs the LP ships at least ``threshold`` of (any of their
-    kept services); inventory, capacity and ship-complete stay constraints. Far smaller than the full model."""
-    upper = m.upper.copy()
-    for p in pairs:
-        if sum(lp[y] for y in p.y) >= threshold:
+def _dive(lp_h: highspy.Highs, m: _Model, pairs: list[_Pair], deadline: float, share: float = 0.3
+          ) -> np.ndarray | None:
+    """LP-rounding dive on a solved LP relaxation (modified in place): a cheap plan when MIPs get no CPU.
+
+    Each round rounds the ``share`` most decided fractional shipments (y >= 0.5 forced open, else closed
+    with its units) and re-solves the LP from its basis, until no y is fractional; near the deadline every
+    fractional y left is closed at once. Closing never makes the LP infeasible (units fall to backorder); if
+    forcing some open does (stock, capacity), that round closes them instead. Once no y is fractional the rest
+    is a transportation problem, so the LP vertex is an integral plan (the caller still checks feasibility).
+    """
+    y_cols = np.array([y for p in pairs for y in p.y], dtype=np.int64)
+    x_of = {y: [cols[k] for cols in p.x.values()] for p in pairs for k, y in enumerate(p.y)}
+    lower, upper = np.zeros(len(m.cost)), m.upper.copy()
+
+    def solve(changed: set[int]) -> bool:
+        idx = np.array(sorted(changed), dtype=np.int32)
+        lp_h.changeColsBounds(len(idx), idx, lower[idx], upper[idx])
+        # HiGHS's clock runs across re-solves of one instance: the limit is on that clock.
+        lp_h.setOptionValue("time_limit", lp_h.getRunTime() + max(0.5, deadline - time.perf_counter()))
+        lp_h.run()
+        return lp_h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def close(ys: list[int]) -> set[int]:
+        changed = set(ys)
+        for y in ys:
+            lower[y] = upper[y] = 0.0
+            upper[x_of[y]] = 0.0
+            changed.update(x_of[y])
+        return changed
+
+    while True:
+        values = np.asarray(lp_h.getSolution().col_value)
+        fractional = [int(y) for y in y_cols if 1e-6 < values[y] < 1 - 1e-6]
+        if not fractional:
+            return values.astype(float)
+        if time.perf_counter() > deadline - 0.3:  # out of time: close everything fractional at once
+            if not solve(close(fractional)):
+                return None
             continue
-        for k, y in enumerate(p.y):
-            upper[y] = 0.0
-            for cols in p.x.values():
-                upper[cols[k]] = 0.0
-    return upper
+        fractional.sort(key=lambda y: -abs(values[y] - 0.5))
+        chosen = fractional[: max(1, int(len(fractional) * share))]
+        opened = [y for y in chosen if values[y] >= 0.5]
+        lower[opened] = 1.0
+        if not solve(close([y for y in chosen if values[y] < 0.5]) | set(opened)):
+            if lp_h.getModelStatus() != highspy.HighsModelStatus.kInfeasible or not solve(close(opened)):
+                return None
+
+
+def _owners(pairs: list[_Pair], unfulfilled: dict[tuple[int, int], int], n_col: int) -> np.ndarray:
+    """The order index of every model column (each column belongs to exactly one order)."""
+    owner = np.full(n_col, -1, dtype=np.int64)
+    for p in pairs:
+        owner[p.y] = p.order
+        for cols in p.x.values():
+            owner[cols] = p.order
+    for (o, _i), u in unfulfilled.items():
+        owner[u] = o
+    return owner
+
+
+class _Neighbourhoods:
+    """Sets of orders that contend for the same stock, for fix-and-optimize.
+
+    Seeded at a random SKU, grown breadth-first over the order-SKU graph (an order pulls in its other SKUs)
+    until ``size`` orders: the orders freed together are the ones whose stock trades off against each other.
+    """
+
+    def __init__(self, instance: Instance, size: int, seed: int = 0) -> None:
+        self.size = size
+        self.rng = np.random.default_rng(seed)
+        self.sku_orders: dict[str, list[int]] = {}
+        self.order_skus: list[list[str]] = []
+        for o, order in enumerate(instance.orders):
+            skus = sorted({line.sku for line in order.lines})
+            self.order_skus.append(skus)
+            for sku in skus:
+                self.sku_orders.setdefault(sku, []).append(o)
+        self.skus = sorted(self.sku_orders)
+
+    def draw(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the orders of one neighbourhood; seeded at a SKU of an order drawn by ``weights`` (e.g. how
+        far each order's cost is above its LP cost) when given, else at a random SKU."""
+        if weights is not None and weights.sum() > 0:
+            seed_order = int(self.rng.choice(len(weights), p=weights / weights.sum()))
+            skus = self.order_skus[seed_order]
+            frontier = [skus[int(self.rng.integers(len(skus)))]]
+        else:
+            frontier = [self.skus[int(self.rng.integers(len(self.skus)))]]
+        seen, free = set(frontier), set()
+        while frontier and len(free) < self.size:
+            sku = frontier.pop(int(self.rng.integers(len(frontier))))
+            for o in self.rng.permutation(self.sku_orders[sku])[: self.size - len(free)]:
+                free.add(int(o))
+                for other in self.order_skus[o]:
+                    if other not in seen:
+                        seen.add(other)
+                        frontier.append(other)
+        return np.fromiter(free, dtype=np.int64)
+
+
+def _fix_and_optimize(m: _Model, owner: np.ndarray, hoods: _Neighbourhoods, best: np.ndarray,
+                      deadline: float, lp: np.ndarray | None = None, step_s: float = 0.6,
+                      max_steps: int | None = None,
+                      tidy: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Large-neighbourhood search from ``best``: free one neighbourhood's orders, fix every other column at its
+    incumbent value, solve that small MIP (exactly, usually in ~0.1 s), keep it if cheaper; until ``deadline``.
+
+    Every sub-MIP is the full model with bounds fixed, so its solutions are feasible for the full model and the
+    incumbent only improves. Fixed columns are removed by presolve: each sub-MIP has ~60 orders' columns.
+    Every other neighbourhood is seeded at an order whose incumbent cost is furthest above its cost in the LP
+    relaxation ``lp`` (where the plan most likely leaves money), the rest at random SKUs (diversity).
+    ``max_steps`` bounds the work independently of the clock (deterministic runs); ``tidy`` (see ``_tidy``)
+    cleans each sub-MIP's plan before it is compared and kept.
+    """
+    n_col = len(m.cost)
+    h = _solver(m)
+    h.setOptionValue("mip_detect_symmetry", False)  # pointless on ~60 orders, and not free
+    cols = np.arange(n_col, dtype=np.int32)
+    n_orders = int(owner.max()) + 1 if n_col else 0
+    lp_cost = None if lp is None else np.bincount(owner, weights=m.cost * lp, minlength=n_orders)
+    best_obj = first = float(m.cost @ best)
+    steps = 0
+    while time.perf_counter() < deadline - 0.05 and (max_steps is None or steps < max_steps):
+        steps += 1
+        weights = None
+        if lp_cost is not None and steps % 2:
+            weights = np.maximum(0.0, np.bincount(owner, weights=m.cost * best, minlength=n_orders) - lp_cost)
+        free = np.zeros(n_orders, dtype=bool)
+        free[hoods.draw(weights)] = True
+        mask = free[owner]
+        h.changeColsBounds(n_col, cols, np.where(mask, 0.0, best), np.where(mask, m.upper, best))
+        _run(h, min(step_s, deadline - time.perf_counter()), 1e-4, best)
+        sol = _incumbent(h)
+        if sol is not None and tidy is not None:
+            sol = tidy(sol)
+        if sol is not None and float(m.cost @ sol) < best_obj - 1e-6 and _feasible(m, sol):
+            best, best_obj = sol, float(m.cost @ sol)
+    log.debug("routing: fix-and-optimize: %d steps, %.2f -> %.2f", steps, first, best_obj)
+    return best
 
 
 # Models with at least this many binaries get the parallel warm start phase described in the module docstring.
 _RESTRICT_MIN_Y = 2000
+# Orders freed together in one fix-and-optimize step: small enough that HiGHS solves the step exactly in ~0.1 s.
+_HOOD_ORDERS = 60
+# Above this many columns (~3,000 orders x 5 locations) the LP relaxation is solved by interior point and may
+# take most of the budget: without it there is neither a restricted MIP nor a bound beyond the trivial one.
+_LARGE_LP_COLUMNS = 40_000
 
 
 def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap: float = 1e-3) -> Plan:
@@ -377,8 +533,12 @@ def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap
         start = None
     best, best_obj = start, (float(m.cost @ start) if start is not None else math.inf)
 
+    def tidy(x: np.ndarray) -> np.ndarray:
+        return _tidy(instance, tables, pairs, unfulfilled, x)
+
     def offer(sol: np.ndarray | None) -> None:
         nonlocal best, best_obj
+        sol = None if sol is None else tidy(sol)
         if sol is not None and _feasible(m, sol) and float(m.cost @ sol) < best_obj - 1e-9:
             best, best_obj = sol, float(m.cost @ sol)
 
@@ -386,24 +546,39 @@ def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap
     h = _solver(m)
     if n_y >= _RESTRICT_MIN_Y and left() > 2.0:
         # The full model (greedy warm start) runs on one core for the whole budget: its root cuts give the bound.
-        # Meanwhile, on the other core: LP relaxation, LP rounding, then a restricted MIP, each warm started.
+        # Meanwhile, on the other core: LP relaxation, a restricted MIP, then fix-and-optimize from its plan.
+        # No primal heuristics there: the other core finds the plans; this run's job is the root cuts.
+        h.setOptionValue("mip_heuristic_effort", 0.0)
         full = threading.Thread(target=_run, args=(h, left(), mip_rel_gap, start), daemon=True)
         full.start()
         lp_h = _solver(m, integer=False)
-        _run(lp_h, left() * 0.4, 0.0, None)
+        large = len(m.cost) > _LARGE_LP_COLUMNS
+        if large:  # interior point (with crossover, for a basis) is ~2x faster than simplex at 5,000 orders
+            lp_h.setOptionValue("solver", "ipm")
+        lp_wall, lp_cpu = time.perf_counter(), time.thread_time()
+        _run(lp_h, left() * (0.7 if large else 0.4), 0.0, None)
+        # The share of a core this thread got during the LP tells whether other processes load the machine.
+        idle = (time.thread_time() - lp_cpu) >= 0.8 * (time.perf_counter() - lp_wall)
         lp = _incumbent(lp_h)
         if lp is not None and lp_h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             lp_bound = float(lp_h.getInfo().objective_function_value)
-            upper = _rounded_upper(m, pairs, lp)
-            r_h = _solver(m, upper=upper)
-            rounded_start = start if start is not None and _feasible(m, start, upper=upper) else None
-            _run(r_h, min(left() - 0.5, 0.3 * time_limit_s), mip_rel_gap, rounded_start)
+            # A restricted MIP (the LP's support plus each order's 2 cheapest shipments) finds a good plan in
+            # ~6 s on an idle core; with each order's cheapest only, a fair one in ~2-3 s, which is what a
+            # loaded machine affords. Its own gap of 0.5% is enough: fix-and-optimize takes it from there.
+            per_order, share = (2, 0.65) if idle else (1, 0.55)
+            r_h = _solver(m, upper=_restricted_upper(m, pairs, lp, np.zeros(len(m.cost)), per_order=per_order))
+            _run(r_h, min(left() - 2.5, share * time_limit_s), max(mip_rel_gap, 5e-3), None)
+            before = best_obj
             offer(_incumbent(r_h))
-            upper = _restricted_upper(m, pairs, lp, np.zeros(len(m.cost)))
-            r_h = _solver(m, upper=upper)
-            restricted_start = best if best is not None and _feasible(m, best, upper=upper) else None
-            _run(r_h, left() - 0.3, mip_rel_gap, restricted_start)
-            offer(_incumbent(r_h))
+            if best_obj >= before and left() > 1.0:
+                # Starved by a loaded machine: an LP dive is a cheap plan for fix-and-optimize to start from.
+                offer(_dive(lp_h, m, pairs, time.perf_counter() + min(left() - 0.5, 0.25 * time_limit_s)))
+            log.debug("routing: LP %.2f (machine %s), restricted MIP %.2f at %.2f s", lp_bound,
+                      "idle" if idle else "loaded", best_obj, time_limit_s - left())
+        if best is not None and left() > 0.5:
+            hoods = _Neighbourhoods(instance, _HOOD_ORDERS)
+            offer(_fix_and_optimize(m, _owners(pairs, unfulfilled, len(m.cost)), hoods, best,
+                                    time.perf_counter() + left() - 0.3, lp, tidy=tidy))
         full.join()
     else:
         _run(h, left(), mip_rel_gap, best)
@@ -412,8 +587,7 @@ def plan_fulfillment(instance: Instance, time_limit_s: float = 10.0, mip_rel_gap
     bound = max(float(info.mip_dual_bound), lp_bound)
     bound = bound if math.isfinite(bound) else None
     sol = _incumbent(h)
-    if sol is not None and float(info.objective_function_value) <= best_obj + 1e-9:
-        best, best_obj = sol, float(info.objective_function_value)
+    offer(sol)
     if status_code == highspy.HighsModelStatus.kInfeasible or (best is None and sol is None):
         log.warning("routing: HiGHS returned no feasible plan (%s); falling back to the greedy plan",
                     h.modelStatusToString(status_code))
