@@ -1,0 +1,1 @@
+"""Finance: the daily reconciliation report (HTML, PDF, CSV) over the reconciliation marts."""

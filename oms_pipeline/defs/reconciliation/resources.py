@@ -1,0 +1,30 @@
+"""Where carrier invoice files arrive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from oms_pipeline.settings import OmsSettings
+
+
+class ReconciliationResource(ConfigurableResource):
+    """The carrier invoice inbox (landed files move to its ``landed/``, unreadable ones to ``rejected/``)."""
+
+    carrier_invoice_dir: str
+
+    @property
+    def inbox(self) -> Path:
+        """The inbox directory."""
+        return Path(self.carrier_invoice_dir)
+
+
+def carrier_invoice_dir(settings: OmsSettings) -> Path:
+    """``OMS_CARRIER_INVOICE_DIR``, else ``<data_dir>/carrier_invoices/inbox``."""
+    return (settings.carrier_invoice_dir or settings.data_dir / "carrier_invoices" / "inbox").resolve()
+
+
+def reconciliation_resource(settings: OmsSettings) -> ReconciliationResource:
+    """The resource from ``OMS_*`` settings."""
+    return ReconciliationResource(carrier_invoice_dir=str(carrier_invoice_dir(settings)))

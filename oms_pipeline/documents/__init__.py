@@ -1,0 +1,1 @@
+"""Documents the pipeline produces as files (PDF): packing slips."""

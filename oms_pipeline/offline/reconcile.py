@@ -1,0 +1,263 @@
+"""Three-way reconciliation on files: store orders, 3PL shipments and carrier invoices in, variances out.
+
+Contracts (issue 8, item 7):
+
+- ``ORDERS.jsonl``: one Shopify REST order object per line, with ``fulfillments``, ``refunds``,
+  ``transactions`` (when known) and ``shipping_lines``;
+- ``SHIPMENTS.json``: a ShipStation ``GET /shipments`` response body (``shipments`` array; each
+  ``orderKey`` is the store order id);
+- ``INVOICES.csv``: header ``invoice_number,invoice_date,tracking_number,service,billed_weight_kg,
+  charge_type,amount,currency``;
+- ``VARIANCES.csv`` (written): header ``order_id,variance_type,amount,detail``; ``order_id`` is
+  empty when the variance belongs to no store order (a charge for an unknown label, a shipment for
+  an unknown order key).
+
+The files are loaded into a scratch DuckDB warehouse (migrated like any other), and the same dbt
+models the pipeline runs (``models/reconciliation``) compute the variances, with the ``as_of`` var.
+Bad input records are skipped and reported (``errors`` in the summary), never fatal.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from oms_pipeline.domain.ingestion import OrderEvent
+from oms_pipeline.domain.orders import Order, OrderParseError
+from oms_pipeline.domain.reconciliation import (
+    InputError,
+    ParsedInputs,
+    check_invoice_header,
+    parse_invoice_rows,
+    parse_shipments,
+    parse_store_order,
+)
+from oms_pipeline.domain.shopify.rest import parse_rest_order
+from oms_pipeline.storage.dbt_env import DBT_PROJECT_DIR, dbt_env_for_url, dbt_executable
+from oms_pipeline.storage.reconciliation import land_reconciliation_inputs
+from oms_pipeline.storage.warehouse import Warehouse
+
+VARIANCES_HEADER = ("order_id", "variance_type", "amount", "detail")
+RECONCILIATION_MARTS = ("reconciliation_order_lines", "reconciliation_shipping_cost", "reconciliation_variances")
+OFFLINE_SHOP = "offline.myshopify.com"  # REST order objects do not name their shop
+DBT_SCHEMA = "analytics"
+_BATCH = 2000  # order lines parsed and landed at a time: bounds memory on big files
+
+
+def _error(source: str, line: int | str, field: str, message: str) -> dict[str, Any]:
+    return {"line": f"{source}:{line}", "field": field, "error": message}
+
+
+def _from_input_error(error: InputError, line: int | str | None = None) -> dict[str, Any]:
+    where = f"{error.ref}" if line is None else f"{line} ({error.ref})"
+    return _error(error.source, where, error.field, error.message)
+
+
+def _order_batches(path: Path) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            batch.append((number, raw))
+            if len(batch) >= _BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def load_orders(warehouse: Warehouse, path: Path, shop_domain: str = OFFLINE_SHOP,
+                run_id: str = "offline-reconcile") -> tuple[int, list[dict[str, Any]]]:
+    """Land ORDERS.jsonl: canonical orders and lines, and their fulfillments/refunds/transactions/shipping.
+
+    Returns (orders landed, errors). A line that is not JSON, or an order the canonical parser
+    refuses, is reported with its line number and skipped whole.
+    """
+    errors: list[dict[str, Any]] = []
+    landed = 0
+    now = datetime.now(UTC)
+    for batch in _order_batches(path):
+        # The newest version of each order in the batch (files may hold several versions of one).
+        latest: dict[str, tuple[Order, OrderEvent, int, Any]] = {}
+        for number, raw in batch:
+            try:
+                payload = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                errors.append(_error("orders", number, "<line>", f"not valid JSON ({exc.msg})"))
+                continue
+            if not isinstance(payload, dict):
+                errors.append(_error("orders", number, "<line>", "not a JSON object"))
+                continue
+            try:
+                order = parse_rest_order(payload, shop_domain)
+            except OrderParseError as exc:
+                field, _, message = exc.reason.partition(":")
+                errors.append(_error("orders", number, field.strip(), message.strip() or exc.reason))
+                continue
+            # The line itself identifies the version: hashing it spares a re-encode of every payload.
+            stamp = payload.get("updated_at")
+            event = OrderEvent(source_api="rest", payload_json=raw.strip(), order_id=order.id,
+                               updated_at=stamp if isinstance(stamp, str) else None,
+                               payload_sha256=hashlib.sha256(raw.strip().encode()).hexdigest())
+            seen = latest.get(order.id)
+            if seen is None or order.updated_at >= seen[0].updated_at:
+                latest[order.id] = (order, event, number, payload)
+        parsed = ParsedInputs()
+        for _order, _event, number, payload in latest.values():
+            one = parse_store_order(payload, shop_domain, now)
+            parsed.merge(ParsedInputs(rows=one.rows))
+            errors.extend(_from_input_error(e, number) for e in one.errors)
+        pairs = [(order, event) for order, event, _, _ in latest.values()]
+        warehouse.upsert_orders(pairs, run_id)
+        land_reconciliation_inputs(warehouse.engine, parsed)
+        landed += len(pairs)
+    return landed, errors
+
+
+def load_shipments(warehouse: Warehouse, path: Path, shop_domain: str = OFFLINE_SHOP) -> tuple[int, list[dict]]:
+    """Land SHIPMENTS.json (a ShipStation ``GET /shipments`` body). Returns (shipments landed, errors)."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return 0, [_error("shipments", exc.lineno, "<file>", f"not valid JSON ({exc.msg})")]
+    parsed = parse_shipments(body, shop_domain, datetime.now(UTC))
+    land_reconciliation_inputs(warehouse.engine, parsed)
+    return len(parsed.rows.get("tpl_shipments", [])), [_from_input_error(e) for e in parsed.errors]
+
+
+def load_invoices(warehouse: Warehouse, path: Path) -> tuple[int, list[dict]]:
+    """Land INVOICES.csv. Returns (charge lines landed, errors); a wrong header raises ``ValueError``."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        check_invoice_header(reader.fieldnames)
+        parsed = parse_invoice_rows(reader, datetime.now(UTC), source_file=path.name)
+    land_reconciliation_inputs(warehouse.engine, parsed)
+    # Error refs count data rows; the file line is one more (the header).
+    return len(parsed.rows.get("carrier_invoice_lines", [])), [_from_input_error(e) for e in parsed.errors]
+
+
+def run_reconciliation_models(warehouse_url: str, as_of: date, work_dir: Path,
+                              promise_days: int | None = None) -> None:
+    """``dbt build`` the reconciliation marts (and what they read) on a DuckDB warehouse file.
+
+    dbt writes its artifacts under ``work_dir``, so the project's own ``target/`` is left alone.
+    Raises ``RuntimeError`` with dbt's output when a model or test fails.
+    """
+    env = {**os.environ, **dbt_env_for_url(warehouse_url, "duckdb", schema=DBT_SCHEMA)}
+    dbt_vars: dict[str, Any] = {"as_of": as_of.isoformat()}
+    if promise_days is not None:
+        dbt_vars["reconciliation_promise_days"] = promise_days
+    command = [dbt_executable(), "build", "--select",
+               *(f"+{name}" for name in RECONCILIATION_MARTS), "--vars", json.dumps(dbt_vars),
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet"]
+    done = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        output = f"{done.stdout[-4000:]}{done.stderr[-2000:]}"
+        raise RuntimeError(f"dbt build of the reconciliation models failed:\n{output}")
+
+
+def _amount_text(amount: Any) -> str:
+    value = Decimal(str(amount))
+    cents = value.quantize(Decimal("0.01"))
+    return str(cents) if cents == value else str(value.normalize())
+
+
+def write_variances(warehouse: Warehouse, out_csv: Path) -> dict[str, int]:
+    """Write VARIANCES.csv from the mart; returns the count per variance type."""
+    query = sa.text(f"select order_id, variance_type, amount, detail from {DBT_SCHEMA}.reconciliation_variances "
+                    "order by variance_type, order_id nulls first, variance_key")
+    counts: dict[str, int] = {}
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    with warehouse.engine.connect() as conn, out_csv.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(VARIANCES_HEADER)
+        for order_id, variance_type, amount, detail in conn.execute(query):
+            writer.writerow([order_id or "", variance_type, _amount_text(amount), detail])
+            counts[variance_type] = counts.get(variance_type, 0) + 1
+    return counts
+
+
+def reconcile_files(orders_jsonl: Path, shipments_json: Path, invoices_csv: Path, as_of: date, out_csv: Path,
+                    *, work_dir: Path | None = None, promise_days: int | None = None) -> dict[str, Any]:
+    """Reconcile the three files as of ``as_of`` and write VARIANCES.csv; returns a summary.
+
+    Args:
+        orders_jsonl, shipments_json, invoices_csv: the inputs (see the module docstring).
+        as_of: the day "past its promise" is judged on.
+        out_csv: where VARIANCES.csv goes.
+        work_dir: keep the scratch warehouse and dbt artifacts here (default: a temporary directory).
+        promise_days: override the models' promise (days after created_at; default 5).
+
+    The summary holds counts, ``variances`` (total), ``by_type``, timings and ``errors`` (skipped
+    records, each ``{"line", "field", "error"}``).
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="oms-reconcile-") as scratch:
+        base = Path(work_dir) if work_dir else Path(scratch)
+        base.mkdir(parents=True, exist_ok=True)
+        url = f"duckdb:///{base / 'reconcile.duckdb'}"
+        warehouse = Warehouse(url)
+        warehouse.migrate()
+        orders, order_errors = load_orders(warehouse, Path(orders_jsonl))
+        shipments, shipment_errors = load_shipments(warehouse, Path(shipments_json))
+        charges, invoice_errors = load_invoices(warehouse, Path(invoices_csv))
+        warehouse.dispose()  # DuckDB: dbt's process must be the only one holding the file
+        loaded = time.perf_counter()
+        run_reconciliation_models(url, as_of, base, promise_days)
+        modelled = time.perf_counter()
+        by_type = write_variances(warehouse, Path(out_csv))
+        warehouse.dispose()
+    finished = time.perf_counter()
+    return {
+        "orders": orders, "shipments": shipments, "invoice_lines": charges,
+        "variances": sum(by_type.values()), "by_type": dict(sorted(by_type.items())),
+        "load_seconds": round(loaded - started, 3), "dbt_seconds": round(modelled - loaded, 3),
+        "seconds": round(finished - started, 3), "out": str(out_csv),
+        "errors": order_errors + shipment_errors + invoice_errors,
+    }
+
+
+def bench_reconcile(orders: int, seed: int = 0) -> dict[str, Any]:
+    """Generate ``orders`` seeded orders with planted problems, reconcile the files, check the truth.
+
+    ``seconds`` and ``orders_per_s`` time :func:`reconcile_files` alone (loading, dbt, CSV), not
+    the generation; ``planted_found`` counts planted variances found with the right order, type
+    and amount; ``unexpected`` counts variances that were not planted.
+    """
+    from collections import Counter
+
+    from oms_pipeline.sandbox.reconciliation_data import write_reconciliation_files
+
+    generated_at = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="oms-bench-reconcile-") as scratch:
+        data, paths = write_reconciliation_files(orders, Path(scratch), seed=seed)
+        generated = time.perf_counter() - generated_at
+        out = Path(scratch) / "VARIANCES.csv"
+        summary = reconcile_files(*paths, data.as_of, out)
+        with out.open(newline="", encoding="utf-8") as handle:
+            found = Counter((row["order_id"] or None, row["variance_type"], Decimal(row["amount"]))
+                            for row in csv.DictReader(handle))
+    truth = Counter((v.order_id, v.variance_type, v.amount) for v in data.truth)
+    return {
+        "orders": orders, "shipments": summary["shipments"], "invoice_lines": summary["invoice_lines"],
+        "generate_seconds": round(generated, 3), "load_seconds": summary["load_seconds"],
+        "dbt_seconds": summary["dbt_seconds"], "planted": sum(truth.values()),
+        "planted_found": sum((truth & found).values()), "unexpected": sum((found - truth).values()),
+        "input_errors": len(summary["errors"]),
+        "seconds": summary["seconds"], "orders_per_s": round(orders / summary["seconds"], 1),
+        "variances": summary["variances"],
+    }

@@ -1,0 +1,47 @@
+"""Reads the fulfillment steps need: a run's released plans and the orders they are for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from oms_pipeline.domain.ingestion import parse_event
+from oms_pipeline.domain.orders import Order, OrderParseError
+from oms_pipeline.storage import schema
+from oms_pipeline.storage.bulk import read_frame
+from oms_pipeline.storage.order_events import current_events
+
+RELEASED_STATES = ("ready", "released")
+
+
+class FulfillmentStore:
+    """Released decisions with their planned shipments, and the orders as last landed."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def released_plans(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(decisions, planned shipment lines) of the run's decisions that released an order."""
+        d, p = schema.order_decisions, schema.planned_shipments
+        decisions = read_frame(self.engine, sa.select(d).where(d.c.run_id == run_id,
+                                                              d.c.state.in_(RELEASED_STATES)))
+        shipments = read_frame(self.engine, sa.select(p).where(p.c.run_id == run_id))
+        if not decisions.empty and not shipments.empty:
+            keys = set(zip(decisions["order_id"], decisions["trace_id"], strict=True))
+            mask = [(o, t) in keys for o, t in zip(shipments["order_id"], shipments["trace_id"], strict=True)]
+            shipments = shipments[mask]
+        return decisions, shipments
+
+    def orders(self, shop: str, order_ids: Sequence[str]) -> tuple[dict[str, Order], list[str]]:
+        """The latest landed version of each order, parsed; and the ids that could not be read."""
+        out: dict[str, Order] = {}
+        unreadable: list[str] = []
+        for event in current_events(self.engine, shop, order_ids=order_ids):
+            try:
+                out[event.order_id] = parse_event(event, shop)
+            except OrderParseError:
+                unreadable.append(event.order_id)
+        return out, unreadable
