@@ -21,7 +21,8 @@ holds_app = typer.Typer(help="Holds on orders: release them as an operator.", no
 review_app = typer.Typer(help="The review queue: suggestions waiting for an operator.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
-fraud_app = typer.Typer(help="The fraud model on files: train, score.", no_args_is_help=True)
+fraud_app = typer.Typer(help="The fraud model: on files (train, score) and in the store (models, retrain, "
+                             "rollback, review).", no_args_is_help=True)
 notes_app = typer.Typer(help="Order note parsing on files.", no_args_is_help=True)
 app.add_typer(holds_app, name="holds")
 app.add_typer(fraud_app, name="fraud")
@@ -75,12 +76,17 @@ def sandbox_serve(
     faults: float = typer.Option(0.0, help="Fraction of requests answered 429/500/502/timeout."),
     malformed: float = typer.Option(0.03, help="Fraction of orders that are malformed."),
     token: str = typer.Option("shpat_sandbox_token", help="The Admin API token it accepts."),
+    history_orders: int = typer.Option(4000, help="Older, shipped orders with a fraud process and chargebacks."),
+    history_days: int = typer.Option(120, help="Days those older orders span."),
+    fraud_rate: float = typer.Option(0.04, help="Share of the older orders that are fraud."),
 ) -> None:
-    """Serve a Shopify Admin API (2025-01) emulation: GraphQL and REST orders, throttling, faults."""
+    """Serve a Shopify Admin API (2025-01) emulation: GraphQL and REST orders, Shopify Payments disputes,
+    throttling, faults."""
     from oms_pipeline.sandbox.server import serve_forever
 
     serve_forever(port=port, seed=seed, orders=orders, rate_per_min=rate_per_min, faults=faults,
-                  malformed_rate=malformed, token=token)
+                  malformed_rate=malformed, token=token, history_orders=history_orders,
+                  history_days=history_days, fraud_rate=fraud_rate)
 
 
 @app.command()
@@ -305,6 +311,68 @@ def fraud_score(
     _emit({k: v for k, v in summary.items() if k != "errors"})
 
 
+@fraud_app.command("models")
+def fraud_models() -> None:
+    """The store's fraud models, newest first, one JSON line each (version, status, metrics, window)."""
+    settings, warehouse, _shopify, _decisions = _operator_context()
+    for m in warehouse.fraud.models(settings.shop_domain):
+        _emit({"version": m.version, "status": m.status, "trained_at": m.trained_at.isoformat(),
+               "window": [m.window_start, m.window_end], "threshold": m.threshold, "capacity": m.capacity,
+               **{k: m.metrics.get(k) for k in ("roc_auc", "pr_auc", "precision_at_capacity", "recall_at_capacity")},
+               "check_passed": (m.check_result or {}).get("passed"), "path": m.path})
+
+
+@fraud_app.command("retrain")
+def fraud_retrain() -> None:
+    """Land disputes, train a model and promote it if it passes its check (the nightly job, now)."""
+    from oms_pipeline.runner import run_fraud_training
+
+    summary = run_fraud_training(OmsSettings())
+    _emit(summary)
+    if not summary["success"]:
+        raise typer.Exit(1)
+
+
+@fraud_app.command("rollback")
+def fraud_rollback(
+    by: str = typer.Option(..., "--by", help="Your name: recorded with the change."),
+    to: str = typer.Option(None, "--to", help="The version to make active (default: the one active before)."),
+) -> None:
+    """Make an earlier fraud model the one that scores orders again."""
+    from datetime import UTC, datetime
+
+    from oms_pipeline.fraud_flow import FraudFlowError, rollback
+
+    settings, warehouse, _shopify, _decisions = _operator_context()
+    try:
+        before, after = rollback(warehouse, settings.shop_domain, by, datetime.now(UTC), to)
+    except FraudFlowError as exc:
+        raise _operator_error(exc) from exc
+    _emit({"rolled_back_from": before, "active": after, "by": by})
+
+
+@fraud_app.command("review")
+def fraud_review(
+    order: str = typer.Argument(..., help="Order id or name (#1042)."),
+    outcome: str = typer.Option(..., "--outcome", help="fraud or legitimate."),
+    by: str = typer.Option(..., "--by", help="Your name: recorded with the verdict."),
+    note: str = typer.Option("", "--note", help="Why, for the record."),
+) -> None:
+    """Record your verdict on an order: a label the next fraud model learns from."""
+    from datetime import UTC, datetime
+
+    settings, warehouse, _shopify, _decisions = _operator_context()
+    order_id = warehouse.decisions.find_order(settings.shop_domain, order)
+    if order_id is None:
+        raise _operator_error(ValueError(f"order {order}: not found in {settings.shop_domain}"))
+    try:
+        warehouse.fraud.add_review_outcome(settings.shop_domain, order_id, outcome, by, datetime.now(UTC),
+                                           source="oms fraud review", note=note or None)
+    except ValueError as exc:
+        raise _operator_error(exc) from exc
+    _emit({"order_id": order_id, "outcome": outcome, "by": by})
+
+
 @notes_app.command("parse")
 def notes_parse(
     in_path: Path = typer.Option(..., "--in", help='NOTES.jsonl: {"id", "note", "created_at"} per line.'),
@@ -353,6 +421,54 @@ def _print_figures(figures: dict[str, Any]) -> None:
     for key, value in figures.items():
         typer.echo(f"{key:>24}: {value}")
     _emit(figures)
+
+
+
+@app.command()
+def reconcile(
+    orders: Path = typer.Option(..., "--orders", help="ORDERS.jsonl: Shopify REST order objects, one a line."),
+    shipments: Path = typer.Option(..., "--shipments", help="SHIPMENTS.json: a ShipStation GET /shipments body."),
+    invoices: Path = typer.Option(..., "--invoices", help="INVOICES.csv: carrier invoice lines."),
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD: the day promises are judged on."),
+    out: Path = typer.Option(..., "--out", help="VARIANCES.csv: order_id,variance_type,amount,detail."),
+    report_dir: Path | None = typer.Option(
+        None, "--report-dir", help="Also write the finance report (HTML, PDF, variances CSV) into DIR."),
+) -> None:
+    """Reconcile store orders, 3PL shipments and carrier invoices; write one row per variance."""
+    from datetime import date
+
+    from oms_pipeline.offline.reconcile import reconcile_files
+
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of!r}", param_hint="--as-of") from None
+    try:
+        if report_dir is None:
+            summary = reconcile_files(orders, shipments, invoices, day, out)
+        else:
+            from oms_pipeline.reporting.marts import reconcile_with_report
+
+            summary = reconcile_with_report(orders, shipments, invoices, day, out, report_dir)
+    except (ValueError, RuntimeError) as exc:
+        typer.echo(f"reconcile failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _report_file_errors(summary.get("errors") or [])
+    _emit({**{k: v for k, v in summary.items() if k != "errors"}, "skipped": len(summary.get("errors") or [])})
+
+
+@bench_app.command("reconcile")
+def bench_reconcile_command(
+    orders: int = typer.Option(20000, "--orders", help="Orders to generate (with planted problems)."),
+    seed: int = typer.Option(0, help="Generator seed."),
+) -> None:
+    """Reconcile N generated orders through the dbt models; last line is JSON
+    (seconds, orders_per_s, variances, peak_rss_mb)."""
+    from oms_pipeline.offline.reconcile import bench_reconcile
+    from oms_pipeline.runner import peak_rss_mb
+
+    # peak_rss_mb is this process (generation, parsing, landing); dbt runs in a child process.
+    _print_figures({"bench": "reconcile", **bench_reconcile(orders, seed), "peak_rss_mb": peak_rss_mb()})
 
 
 if __name__ == "__main__":

@@ -16,16 +16,19 @@ from typing import Any
 from uuid import uuid4
 
 from oms_pipeline.domain.decisions import load_triage_rules, release_by_operator
-from oms_pipeline.domain.decisions.batch import decide_batch
+from oms_pipeline.domain.decisions.batch import decide_batch, local_notes
 from oms_pipeline.domain.decisions.decide import order_fingerprint
+from oms_pipeline.domain.decisions.signals import FraudAssessment, NoteTags, rule_based_fraud_assessment
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import TriageRules, expand_bundles
 from oms_pipeline.domain.ingestion import parse_event
 from oms_pipeline.domain.orders import Order, OrderParseError
-from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network, stock_of
+from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network
 from oms_pipeline.gateway.actions import ActionKind, Workflow, WriteAction
 from oms_pipeline.gateway.gateway import GatewayReport, WritebackGateway
 from oms_pipeline.gateway.intents import decision_actions
+from oms_pipeline.notes_flow import stored_note_tags
+from oms_pipeline.planning import RoutingPolicy, plan_decided
 from oms_pipeline.storage.decisions import RecordedDecision
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -66,7 +69,7 @@ class DecisionRunSummary:
     holds_released: int = 0
     reviews_superseded: int = 0
     intents: Counter = field(default_factory=Counter)
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)  # the planning step's figures (decide_pending only)
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready figures for Dagster metadata (no personal data: ids, counts and rule ids only)."""
@@ -79,8 +82,28 @@ class DecisionRunSummary:
         }
 
 
-def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str, now: datetime) -> DecisionRunSummary:
-    """Decide every order that needs it; store decisions, states, holds, plans and intended writes."""
+def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str, now: datetime,
+                   routing: RoutingPolicy | None = None) -> DecisionRunSummary:
+    """Decide every order that needs it, then plan the fulfillment of those ready to ship: the order flow's
+    two steps (``order_triage``, then ``fulfillment_plans``) in one call, for operator tools and benches."""
+    summary = triage_pending(wh, shop, policy, run_id, now)
+    if summary.decided:
+        routing = routing or RoutingPolicy()
+        client = routing.rates_client()
+        try:
+            planned = plan_decided(wh, shop, policy.network, policy.rules, run_id, routing, client)
+        finally:
+            if client is not None:
+                client.close()
+        summary.plan = planned.metadata()
+        summary.intents[ActionKind.SET_METAFIELDS.value] += planned.intents
+    return summary
+
+
+def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str,
+                   now: datetime) -> DecisionRunSummary:
+    """Decide every order that needs it; store decisions, states, holds and intended writes. Fulfillment is
+    planned afterwards (:func:`oms_pipeline.planning.plan_decided`) for the orders decided ready to ship."""
     summary = DecisionRunSummary()
     store = wh.decisions
     candidates = store.candidates(shop, now)
@@ -105,20 +128,19 @@ def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
         return summary
     states = {c.order_id: c.state for c in candidates}
     holds = store.active_holds(shop, [o.id for o in orders])
+    ids = [o.id for o in orders]
     batch = decide_batch(orders, network=policy.network, rules=policy.rules, states=states, holds=holds, now=now,
-                         recheck_after=policy.recheck_after)
+                         recheck_after=policy.recheck_after, planner=None,
+                         fraud_engine=_stored_fraud_scores(wh.fraud.latest_assessments(shop, ids)),
+                         notes_engine=_stored_note_tags(stored_note_tags(wh, shop, ids)))
     by_id = {o.id: o for o in orders}
     items, actions = [], []
     for decision in batch.decisions:
         order = by_id[decision.order_id]
-        shipments = batch.shipments.get(order.id, [])
-        stock = {(s.location_id, line.sku): stock_of(policy.network, s.location_id, line.sku)
-                 for s in shipments for line in s.lines}
         ordered = dict(expand_bundles(order, policy.rules.bundles))
-        items.append(RecordedDecision(decision=decision, order_updated_at=versions[order.id],
-                                      plan_summary=batch.summaries.get(order.id), shipments=shipments, stock=stock,
-                                      ordered_by_sku=ordered))
-        actions += decision_actions(decision, order, shop, batch.summaries.get(order.id))
+        items.append(RecordedDecision(decision=decision, order_updated_at=versions[order.id], plan_summary=None,
+                                      shipments=(), stock={}, ordered_by_sku=ordered))
+        actions += decision_actions(decision, order, shop, None)
         summary.outcomes[decision.outcome.value] += 1
         summary.states[decision.state.value] += 1
         summary.reasons.update(decision.triage.fired_rule_ids)
@@ -129,11 +151,29 @@ def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
     wh.writeback.save_intents(run_id, shop, actions)
     summary.decided = len(batch.decisions)
     summary.intents.update(a.kind.value for a in actions)
-    split = sum(1 for ships in batch.shipments.values() if len(ships) > 1)
-    summary.plan = {"planner": batch.plan.solver.status, "total_cost": round(batch.plan.total_cost, 2),
-                    "shipments": len(batch.plan.shipments), "split_orders": split,
-                    "backordered_units": sum(u.qty for u in batch.plan.unfulfilled)}
     return summary
+
+
+def _stored_fraud_scores(scored: dict[str, FraudAssessment]):
+    """The fraud engine of a decision run: the score ``fraud_scores`` stored for the order, else the
+    rules stand-in (an order decided without the scoring step, e.g. by a hand-run of the triage asset)."""
+
+    def engine(order: Order) -> FraudAssessment:
+        return scored.get(order.id) or rule_based_fraud_assessment(order)
+
+    return engine
+
+
+def _stored_note_tags(stored: dict[str, NoteTags]):
+    """The note engine of a decision run: what ``order_note_tags`` stored for each order, else the
+    local engine on the spot (orders decided without the note step)."""
+
+    def engine(orders: Sequence[Order]) -> list[NoteTags]:
+        missing = [o for o in orders if o.id not in stored]
+        parsed = dict(zip((o.id for o in missing), local_notes(missing), strict=True)) if missing else {}
+        return [stored.get(o.id) or parsed[o.id] for o in orders]
+
+    return engine
 
 
 def write_back(wh: Warehouse, gateway: WritebackGateway, run_id: str) -> GatewayReport:
@@ -176,6 +216,8 @@ def release_holds(wh: Warehouse, gateway: WritebackGateway, shop: str, order_ref
         state = store.state_of(shop, order_id)
         new_state = OrderState.READY if left == 0 and state is OrderState.ON_HOLD else None
         store.record_release(shop, record, new_state, trace_id)
+        if hold.is_fraud_hold:  # an operator cleared a fraud hold: a "legitimate" label for the fraud model
+            wh.fraud.add_review_outcome(shop, order_id, "legitimate", by, now, source="hold release", note=why)
         released.append(hold.handle)
     return {"order_id": order_id, "released": released, "by": by, "outcomes": dict(outcomes),
             "state": (store.state_of(shop, order_id) or OrderState.RECEIVED).value, "trace_id": trace_id}

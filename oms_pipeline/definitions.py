@@ -6,7 +6,12 @@ from dagster import Definitions
 
 from oms_pipeline.defs.dbt.definitions import build_dbt_definitions
 from oms_pipeline.defs.decisions.definitions import build_decision_definitions
+from oms_pipeline.defs.finance.definitions import build_finance_definitions
+from oms_pipeline.defs.fraud.definitions import build_fraud_definitions
+from oms_pipeline.defs.fulfillment.definitions import build_fulfillment_definitions
 from oms_pipeline.defs.ingestion.definitions import build_ingestion_definitions
+from oms_pipeline.defs.notes.definitions import build_note_definitions
+from oms_pipeline.defs.reconciliation.definitions import build_reconciliation_definitions
 from oms_pipeline.resources import resources_from_settings
 from oms_pipeline.settings import OmsSettings
 
@@ -17,7 +22,12 @@ def build_definitions(settings: OmsSettings | None = None) -> Definitions:
     return Definitions.merge(
         build_ingestion_definitions(),
         build_decision_definitions(),
+        build_fraud_definitions(),
+        build_fulfillment_definitions(),
+        build_reconciliation_definitions(settings),
+        build_note_definitions(settings),
         build_dbt_definitions(settings),
+        build_finance_definitions(settings),
         Definitions(resources=resources_from_settings(settings)),
     )
 

@@ -19,6 +19,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.dbt.definitions import BUILD_WAREHOUSE_MODELS_JOB
+from oms_pipeline.defs.fraud.definitions import TRAIN_FRAUD_MODEL_JOB
 from oms_pipeline.defs.ingestion.jobs import INGEST_ORDERS_JOB
 from oms_pipeline.defs.ingestion.sensors import PROCESS_ORDERS_JOB
 from oms_pipeline.settings import OmsSettings, ensure_dagster_home
@@ -88,8 +89,10 @@ def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = Non
     result = run_job(settings, PROCESS_ORDERS_JOB, instance)
     meta = _metadata(result)
     triage, writeback = meta.get("order_triage", {}), meta.get("store_writeback", {})
-    failure = next((e.event_specific_data.error.message.strip() for e in result.all_events
-                    if e.is_step_failure and e.event_specific_data and e.event_specific_data.error), None)
+    scores, notes = meta.get("fraud_scores", {}), meta.get("order_note_tags", {})
+    plans = meta.get("fulfillment_plans", {})
+    handoff, slips = meta.get("tpl_handoff", {}), meta.get("packing_slips", {})
+    failure = _failure(result)
     return {
         "run_id": result.run_id,
         "success": result.success,
@@ -100,6 +103,12 @@ def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = Non
         "states": triage.get("states", {}),
         "reasons": triage.get("reasons", {}),
         "holds_placed": triage.get("holds_placed", {}),
+        "fraud": {k: scores.get(k) for k in ("model_version", "scored", "review")},
+        "notes": {k: notes.get(k) for k in ("engine", "engine_version", "parsed", "reused", "without_note")},
+        "handoff": {"to_3pl": handoff.get("tpl_orders", 0), "handed_off": handoff.get("handed_off", 0),
+                    "packing_slips": slips.get("slips", 0), "bulk_pdf": slips.get("bulk_pdf")},
+        "plan": {k: plans.get(k) for k in ("orders_planned", "total_cost", "greedy_cost", "cost_saved", "split_rate",
+                                           "on_time_share", "solver_gap", "solver_status", "rate_shopped")},
         "writes": writeback.get("outcomes", {}),
         "writes_by_workflow": writeback.get("by_workflow", {}),
         "written": writeback.get("written", 0),
@@ -107,6 +116,32 @@ def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = Non
         "failure": failure,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def run_fraud_training(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
+    """Land disputes, train a fraud model, check it and promote it (``train_fraud_model``); a summary."""
+    started = time.perf_counter()
+    result = run_job(settings, TRAIN_FRAUD_MODEL_JOB, instance)
+    meta = _metadata(result)
+    model, disputes = meta.get("fraud_model", {}), meta.get("payment_disputes", {})
+    return {
+        "run_id": result.run_id,
+        "success": result.success,
+        "disputes": disputes.get("disputes", 0),
+        "model_version": model.get("model_version"),
+        "metrics": {k: model.get(k) for k in ("roc_auc", "pr_auc", "reference_pr_auc", "precision_at_capacity",
+                                              "recall_at_capacity", "brier", "review_capacity")},
+        "rows": model.get("rows", {}),
+        "checks": _check_outcomes(result),
+        "promoted": "active_fraud_model" in meta,
+        "failure": _failure(result),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _failure(result: ExecuteInProcessResult) -> str | None:
+    return next((e.event_specific_data.error.message.strip() for e in result.all_events
+                 if e.is_step_failure and e.event_specific_data and e.event_specific_data.error), None)
 
 
 def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
@@ -124,8 +159,10 @@ def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None
 
 
 DEMO_ANCHOR = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+# Months of paid and shipped orders with a fraud process and late chargebacks, for the fraud model.
+DEMO_HISTORY = {"history_orders": 4000, "history_days": 120, "fraud_rate": 0.04}
 DEMO_MODES = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing": "auto",
-              "rollout_notifications": "auto"}
+              "rollout_notifications": "auto", "rollout_handoff": "auto"}
 
 
 class ManualClock:
@@ -151,10 +188,11 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
 
     base = OmsSettings()
     clock = ManualClock(DEMO_ANCHOR)
-    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=malformed, clock=clock)
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=malformed, clock=clock,
+                         **DEMO_HISTORY)
     # Shopify Plus rate limits (1,000 points/s): the demo should take seconds, not minutes.
     with SandboxServer(store, faults=faults, timeout_fault_s=1.5, restore_rate=1000.0, bucket_size=10_000,
-                       seed=seed) as sandbox:
+                       seed=seed, shipstation_rate_limit=1000) as sandbox:
         # Validated, not copied: secrets from plain strings become SecretStr as from the environment.
         settings = OmsSettings.model_validate({
             **base.model_dump(), "shopify_url": sandbox.url, "shop_domain": sandbox.shop_domain,
@@ -163,6 +201,10 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
         instance = DagsterInstance.get()
         # A fresh sandbox is a new store whose history predates any earlier demo's high-water mark.
         Warehouse(settings.resolved_warehouse_url).reset_high_water_mark(settings.shop_domain)
+        # Land the store's history first, so the fraud model trains on it before orders are decided:
+        # a backfill, over REST's 250-order pages (GraphQL's cost limits allow a few orders a page).
+        history = run_ingestion(settings.model_copy(update={"shopify_api": "rest"}), instance)
+        training = run_fraud_training(settings, instance)
         first = run_order_flow(settings, instance)
         clock.advance(timedelta(minutes=10))
         store.advance(40)  # edits, captures, refunds, fulfillments, cancellations, new orders
@@ -176,18 +218,24 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
               "active_holds": wh.decisions.active_hold_counts(settings.shop_domain),
               "ledger": wh.writeback.ledger_counts(),
               "review_queue": len(wh.writeback.pending_reviews(settings.shop_domain))}
-    success = first["success"] and second["success"] and models["success"]
-    text = _demo_text(settings, orders, seed, malformed, faults, first, second, models, stats, alerts, totals)
+    success = history["success"] and training["success"] and first["success"] and second["success"] \
+        and models["success"]
+    text = _demo_text(settings, orders, seed, malformed, faults, first, second, models, stats, alerts, totals,
+                      history, training)
     return {"command": "demo", "success": success, "polls": [first, second], "dbt": models, "totals": totals,
+            "history": history, "fraud_training": training,
             "sandbox_alerts": alerts, "warehouse": settings.resolved_warehouse_url,
             "dagster_home": str(settings.dagster_home), "text": text}
 
 
 def sandbox_channels(sandbox: Any) -> dict[str, Any]:
-    """Settings that point Slack and Zendesk at the sandbox's emulations."""
+    """Settings that point Slack, Zendesk and the carrier rates API at the sandbox's emulations."""
+    from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
+
     return {"slack_webhook_url": sandbox.slack_webhook_url, "zendesk_url": sandbox.zendesk_url,
             "zendesk_email": sandbox.notifications.zendesk_email,
-            "zendesk_api_token": sandbox.notifications.zendesk_api_token}
+            "zendesk_api_token": sandbox.notifications.zendesk_api_token,
+            "carrier_rates_url": sandbox.url, "carrier_rates_api_key": DEFAULT_CARRIER_API_KEY}
 
 
 def _workflow_counts(*polls: dict[str, Any]) -> str:
@@ -204,7 +252,8 @@ def _counts(counts: dict[str, Any]) -> str:
 
 def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, faults: float,
                first: dict[str, Any], second: dict[str, Any], models: dict[str, Any],
-               stats: dict[str, Any], alerts: dict[str, int], totals: dict[str, Any]) -> str:
+               stats: dict[str, Any], alerts: dict[str, int], totals: dict[str, Any],
+               history: dict[str, Any], training: dict[str, Any]) -> str:
     def poll_line(label: str, poll: dict[str, Any]) -> str:
         checks = ", ".join(f"{name} {'passed' if ok else 'FAILED'}" for name, ok in poll["checks"].items())
         return (f"{label}: {poll['events_landed']} order versions landed ({poll['events_already_landed']} seen "
@@ -224,11 +273,58 @@ def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, 
             line += "; WRITEBACK DID NOT RUN" + (f": {poll['failure']}" if poll["failure"] else "")
         return line
 
+    def fraud_lines() -> list[str]:
+        m, rows = training["metrics"], training["rows"]
+        if not training["success"] or not training["model_version"]:
+            return [f"fraud model: NOT TRAINED ({training['failure']}); the rules stand-in scores orders"]
+
+        def fig(key: str) -> str:
+            return "n/a" if m.get(key) is None else f"{m[key]:.3f}"
+
+        verdict = "promoted" if training["promoted"] else "NOT promoted (failed its check; the earlier model stays)"
+        return [
+            f"fraud model {training['model_version']}: {training['disputes']} disputes landed; trained on "
+            f"{rows.get('rows_train')} orders, evaluated on the newest {rows.get('rows_test')} "
+            f"({rows.get('positives_test')} fraud); ROC-AUC {fig('roc_auc')}, PR-AUC {fig('pr_auc')} "
+            f"(reference {fig('reference_pr_auc')}), at {m['review_capacity']:.0%} review capacity precision "
+            f"{fig('precision_at_capacity')} recall {fig('recall_at_capacity')}; {verdict}",
+            f"  fraud scores: {first['fraud']['scored']} orders scored with {first['fraud']['model_version']}, "
+            f"{first['fraud']['review']} put up for review",
+        ]
+
+    def plan_line(poll: dict[str, Any]) -> str:
+        p = poll["plan"]
+        if not p.get("orders_planned"):
+            return "  fulfillment plan: nothing to plan"
+        gap = "n/a" if p.get("solver_gap") is None else f"{p['solver_gap']:.2%}"
+        return (f"  fulfillment plan: {p['orders_planned']} orders, cost {p['total_cost']:.2f} vs greedy "
+                f"{p['greedy_cost']:.2f} (saved {p['cost_saved']:.2f}), solver {p['solver_status']} gap {gap}, "
+                f"split rate {p['split_rate']:.1%}, on time {p['on_time_share']:.1%}, "
+                f"{p['rate_shopped']} shipments rate-shopped")
+
+    def handoff_line(poll: dict[str, Any]) -> str:
+        h = poll["handoff"]
+        line = (f"  3PL handoff: {h['handed_off']} of {h['to_3pl']} orders for the 3PL sent (ShipStation "
+                f"createorder); {h['packing_slips']} packing slips")
+        return line + (f", all in {h['bulk_pdf']}" if h["bulk_pdf"] else "")
+
+    def notes_line(poll: dict[str, Any]) -> str:
+        n = poll["notes"]
+        return (f"  notes: {n['parsed']} parsed by {n['engine']} ({n['engine_version']}), {n['reused']} reused, "
+                f"{n['without_note']} without a note")
+
     lines = [
         f"oms demo: sandbox store {settings.shop_domain} ({orders} orders, seed {seed}, "
-        f"{malformed:.0%} malformed, {faults:.0%} of requests faulted); rollout modes: all auto",
+        f"{malformed:.0%} malformed, {faults:.0%} of requests faulted) with "
+        f"{DEMO_HISTORY['history_orders']} older orders over {DEMO_HISTORY['history_days']} days; "
+        "rollout modes: all auto",
+        poll_line("history", history),
+        *fraud_lines(),
         poll_line("poll 1", first),
+        notes_line(first),
         decision_line(first),
+        plan_line(first),
+        handoff_line(first),
         poll_line("poll 2 (after 40 store events)", second),
         decision_line(second),
         "orders by state: " + _counts(totals["states"]),
@@ -248,7 +344,7 @@ def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, 
         f"warehouse: {settings.resolved_warehouse_url}",
         f"Dagster instance: {settings.dagster_home} (SQLite)",
         "open the UI: oms ui   (Dagster UI with the sandbox and the sensor; then http://127.0.0.1:3000)",
-        f"result: {'OK' if first['success'] and second['success'] and models['success'] else 'FAILED'}",
+        f"result: {'OK' if all(r['success'] for r in (history, training, first, second, models)) else 'FAILED'}",
     ]
     return "\n".join(lines)
 
@@ -302,24 +398,19 @@ def bench_ingestion(*, orders: int, api: str, seed: int) -> dict[str, Any]:
 
 def bench_routing(*, orders: int, locations: int, services: int, seed: int, time_limit_s: float) -> dict[str, Any]:
     """Route a generated batch with the MILP optimizer and the greedy baseline; the figures."""
-    from oms_pipeline.domain.routing import generate_instance, plan_fulfillment, plan_greedy
+    from oms_pipeline.domain.routing import generate_instance, plan_batch
 
     batch = generate_instance(orders, locations, services, seed)
-    greedy = plan_greedy(batch)
-    started = time.perf_counter()
-    plan = plan_fulfillment(batch, time_limit_s=time_limit_s)
-    seconds = time.perf_counter() - started
+    plan, greedy, figures = plan_batch(batch, time_limit_s=time_limit_s)
     bound = plan.solver.lower_bound
-    shipments_per_order = Counter(s.order_id for s in plan.shipments)
-    split = sum(1 for n in shipments_per_order.values() if n > 1) / max(1, orders)
     return {
         "bench": "route", "orders": orders, "locations": locations, "services": services,
-        "seconds": round(seconds, 3), "status": plan.solver.status, "total_cost": round(plan.total_cost, 2),
+        "seconds": figures["seconds"], "status": plan.solver.status, "total_cost": round(plan.total_cost, 2),
         "greedy_cost": round(greedy.total_cost, 2),
         "lower_bound": None if bound is None else round(bound, 2),
         "gap_to_bound": None if bound is None else round((plan.total_cost - bound) / plan.total_cost, 5),
         "saved_vs_greedy": round(1 - plan.total_cost / greedy.total_cost, 5) if greedy.total_cost else 0.0,
-        "split_rate": round(split, 5),
+        "split_rate": figures["split_rate"], "on_time_share": figures["on_time_share"],
         "peak_rss_mb": peak_rss_mb(),
     }
 

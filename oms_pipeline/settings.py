@@ -49,11 +49,27 @@ class OmsSettings(BaseSettings):
         default=None, description="Triage rules YAML; default: the rules shipped in domain/decisions.")
     network_file: Path | None = Field(
         default=None, description="NETWORK.json (locations with stock, carrier services); default: the sandbox's.")
+    # -- routing --
+    routing_time_limit_s: float = Field(default=10.0, gt=0,
+                                        description="Time limit of the batch optimizer (MILP) per planning run.")
+    carrier_rates_url: str | None = Field(
+        default=None, description="Carrier rates API (EasyPost shape) to rate-shop each planned shipment; "
+                                  "default: none, shipments keep their rate-card service.")
+    carrier_rates_api_key: SecretStr | None = Field(default=None, description="API key of the carrier rates API.")
+    rates_cache_ttl_s: float = Field(default=900.0, gt=0, description="How long a carrier rate quote is reused.")
     hold_recheck_hours: float = Field(default=24.0, gt=0, description="When an on-hold order is triaged again.")
     rollout_triage_tags: Literal["shadow", "assisted", "auto"] = "shadow"
     rollout_holds: Literal["shadow", "assisted", "auto"] = "shadow"
     rollout_routing: Literal["shadow", "assisted", "auto"] = "shadow"
     rollout_notifications: Literal["shadow", "assisted", "auto"] = "shadow"
+    # -- 3PL --
+    rollout_handoff: Literal["shadow", "assisted", "auto"] = "shadow"
+    shipstation_url: str | None = Field(
+        default=None, description="ShipStation API base URL (https://ssapi.shipstation.com); default: the "
+        "sandbox's own 3PL when OMS_SHOPIFY_URL points at a loopback sandbox, else no 3PL.")
+    shipstation_api_key: str = Field(default="ss_sandbox_key", description="ShipStation API key (Basic auth user).")
+    shipstation_api_secret: SecretStr = Field(default=SecretStr("ss_sandbox_secret"),
+                                              description="ShipStation API secret (Basic auth password).")
     confidence_threshold: float = Field(default=0.8, ge=0, le=1,
                                         description="auto mode acts at or above this confidence, else queues.")
     breaker_max_share: float = Field(default=0.5, gt=0, le=1,
@@ -63,6 +79,36 @@ class OmsSettings(BaseSettings):
     zendesk_url: str | None = Field(default=None, description="https://<subdomain>.zendesk.com")
     zendesk_email: str | None = None
     zendesk_api_token: SecretStr | None = None
+
+    # -- fraud model ------------------------------------------------------------------------------
+    fraud_review_capacity: float = Field(default=0.02, gt=0, lt=1,
+                                         description="Share of orders the review team can look at; the "
+                                                     "model's review threshold fills it.")
+    fraud_label_maturity_days: int = Field(default=30, ge=0,
+                                           description="Orders younger than this are not training rows: "
+                                                       "most chargebacks have not arrived yet.")
+    fraud_min_roc_auc: float = Field(default=0.7, ge=0, le=1, description="Promotion floor.")
+    fraud_min_pr_auc_lift: float = Field(default=2.0, ge=0,
+                                         description="Promotion floor: PR-AUC at least this multiple of the "
+                                                     "fraud rate of the test orders.")
+    fraud_promotion_tolerance: float = Field(default=0.01, ge=0, le=1,
+                                             description="How much lower than the current model's PR-AUC (on "
+                                                         "the same test orders) a candidate may score.")
+
+    # -- reconciliation --
+    carrier_invoice_dir: Path | None = Field(
+        default=None, description="Inbox of carrier invoice CSV files (landed ones move to its landed/ "
+        "subfolder); default <data_dir>/carrier_invoices/inbox.")
+
+    # -- order notes ----------------------------------------------------------------------------
+    # The Anthropic SDK reads ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL itself; no key is kept here.
+    notes_engine: Literal["local", "anthropic", "auto"] = Field(
+        default="auto", description="Note parser; auto = anthropic when ANTHROPIC_API_KEY is set, else local.")
+    anthropic_model: str = Field(default="claude-sonnet-4-5", description="Claude model that parses notes.")
+    anthropic_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one Messages API request.")
+    anthropic_max_retries: int = Field(default=3, ge=0, description="SDK retries on 429/5xx/overloaded.")
+    notes_cache_dir: Path | None = Field(
+        default=None, description="Cache of LLM answers (masked text only); default <data_dir>/notes_cache.")
 
     @cached_property
     def resolved_warehouse_url(self) -> str:

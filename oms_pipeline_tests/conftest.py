@@ -21,6 +21,20 @@ def load_fixture(name: str) -> dict:
 
 
 @pytest.fixture
+def restore_dbt_env():
+    """make_dbt_resource writes OMS_DBT_* into os.environ: put them back as they were afterwards."""
+    from oms_pipeline.storage.dbt_env import DBT_ENV_VARS
+
+    saved = {name: os.environ.get(name) for name in DBT_ENV_VARS}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
 def rest_order() -> dict:
     """A realistic Shopify REST order element (multi-currency, discounts, international)."""
     return load_fixture("rest_order.json")

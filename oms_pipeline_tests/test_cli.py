@@ -13,7 +13,8 @@ COMMANDS = [[], ["demo"], ["ingest"], ["sandbox"], ["sandbox", "serve"], ["ui"],
             ["bench", "ingest"], ["bench", "decide"], ["bench", "writeback"], ["holds"], ["holds", "release"],
             ["review"], ["review", "list"], ["review", "approve"], ["review", "reject"], ["fraud"],
             ["fraud", "train"], ["fraud", "score"], ["notes"], ["notes", "parse"], ["bench", "notes"],
-            ["bench", "fraud"]]
+            ["bench", "fraud"], ["fraud", "models"], ["fraud", "retrain"], ["fraud", "rollback"],
+            ["fraud", "review"], ["reconcile"], ["bench", "reconcile"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "oms")
@@ -23,16 +24,21 @@ def test_every_command_has_help(command):
     assert "Usage" in result.output
 
 
+def _point_at(sandbox, tmp_path, monkeypatch) -> None:
+    """Run the CLI in ``tmp_path`` (embedded defaults there) against ``sandbox``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("OMS_SHOPIFY_URL", sandbox.url)
+    monkeypatch.setenv("OMS_SHOP_DOMAIN", sandbox.shop_domain)
+
+
 def test_ingest_once_prints_one_json_line(tmp_path, monkeypatch):
     from oms_pipeline.sandbox.server import SandboxServer
     from oms_pipeline.sandbox.store import SandboxStore
 
     store = SandboxStore(seed=6, orders=20, rate_per_min=0.0, malformed_rate=0.1)
     with SandboxServer(store, seed=1) as sandbox:
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.delenv("DAGSTER_HOME", raising=False)
-        monkeypatch.setenv("OMS_SHOPIFY_URL", sandbox.url)
-        monkeypatch.setenv("OMS_SHOP_DOMAIN", sandbox.shop_domain)
+        _point_at(sandbox, tmp_path, monkeypatch)
         result = CliRunner().invoke(app, ["ingest", "--once"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
@@ -102,3 +108,23 @@ def test_notes_parse_writes_the_tags_contract(tmp_path):
     assert set(lines[0]) == {"id", "tags", "deliver_by", "hold_until", "engine", "confidence"}
     assert "gift" in lines[0]["tags"] and lines[1]["tags"] == ["cancel_request"]
     assert all(line["engine"] == "local" and 0 <= line["confidence"] <= 1 for line in lines)
+
+
+def test_fraud_operator_commands(tmp_path, monkeypatch):
+    from oms_pipeline.sandbox.server import SandboxServer
+    from oms_pipeline.sandbox.store import SandboxStore
+
+    store = SandboxStore(seed=6, orders=10, rate_per_min=0.0, malformed_rate=0.0)
+    with SandboxServer(store, seed=1) as sandbox:
+        _point_at(sandbox, tmp_path, monkeypatch)
+        assert CliRunner().invoke(app, ["ingest", "--once"]).exit_code == 0
+        order = store.records()[0]
+        ok = CliRunner().invoke(app, ["fraud", "review", order.order["name"], "--outcome", "fraud", "--by", "ops-1"])
+        assert ok.exit_code == 0, ok.output
+        assert json.loads(ok.output.strip().splitlines()[-1]) == {"order_id": str(order.key), "outcome": "fraud",
+                                                                   "by": "ops-1"}
+        bad = CliRunner().invoke(app, ["fraud", "review", str(order.key), "--outcome", "maybe", "--by", "ops-1"])
+        assert bad.exit_code == 2 and f"order {order.key}: outcome must be one of" in bad.output
+        nothing = CliRunner().invoke(app, ["fraud", "rollback", "--by", "ops-1"])
+        assert nothing.exit_code == 2 and "no active fraud model" in nothing.output
+        assert CliRunner().invoke(app, ["fraud", "models"]).output.strip() == ""

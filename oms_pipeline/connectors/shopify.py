@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -36,6 +37,9 @@ MORE_LINE_ITEMS_PER_PAGE = 50
 REST_PAGE_LIMIT = 250
 REST_BUCKET_SIZE = 40
 REST_LEAK_PER_S = 2.0
+# Order fields reconciliation reads (``orders.json?fields=``).
+SETTLEMENT_FIELDS = ("id,created_at,updated_at,total_price,currency,financial_status,fulfillment_status,"
+                     "shipping_lines,line_items,fulfillments,refunds,transactions")
 
 
 def load_document(name: str) -> str:
@@ -270,6 +274,41 @@ class ShopifyClient:
             if not next_url:
                 return
             # The next page's URL carries page_info and limit only; Shopify refuses other params.
+            url, params = next_url, None
+
+    def iter_disputes(self) -> Iterator[dict[str, Any]]:
+        """Every Shopify Payments dispute of the shop (REST ``shopify_payments/disputes.json``), newest first.
+
+        Disputes are few and change status until finalized, so they are read whole each time.
+        Needs the ``shopify_payments_disputes`` (or ``shopify_payments``) access scope.
+        """
+        params: dict[str, Any] | None = {"limit": REST_PAGE_LIMIT}
+        url: str = f"/admin/api/{self.api_version}/shopify_payments/disputes.json"
+        while True:
+            response = self._rest_get(url, params)
+            self.stats.pages += 1
+            yield from response.json()["disputes"]
+            next_url = next_link(response.headers.get("Link"))
+            if not next_url:
+                return
+            url, params = next_url, None
+
+    def iter_settlement_orders(self, updated_at_min: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """REST order objects changed since ``updated_at_min`` (all when None), oldest change first, with
+        only what reconciliation reads: totals, ``shipping_lines``, ``line_items``, ``fulfillments``,
+        ``refunds`` (and ``transactions`` where the store includes them)."""
+        params: dict[str, Any] | None = {"status": "any", "limit": REST_PAGE_LIMIT, "order": "updated_at asc",
+                                         "fields": SETTLEMENT_FIELDS}
+        if updated_at_min is not None:
+            params["updated_at_min"] = updated_at_min.isoformat()
+        url: str = f"/admin/api/{self.api_version}/orders.json"
+        while True:
+            response = self._rest_get(url, params)
+            self.stats.pages += 1
+            yield from response.json()["orders"]
+            next_url = next_link(response.headers.get("Link"))
+            if not next_url:
+                return
             url, params = next_url, None
 
     def _rest_get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:

@@ -21,6 +21,7 @@ class Workflow(StrEnum):
     HOLDS = "holds"
     ROUTING = "routing"
     NOTIFICATIONS = "notifications"
+    FULFILLMENT_HANDOFF = "fulfillment_handoff"
 
 
 class RolloutMode(StrEnum):
@@ -44,6 +45,7 @@ class ActionKind(StrEnum):
     HELPDESK_TICKET = "helpdesk_ticket"  # Zendesk POST /api/v2/tickets.json
     CANCEL_ORDER = "cancel_order"  # never automatic (policy)
     REFUND_ORDER = "refund_order"  # never automatic (policy)
+    HANDOFF_TO_3PL = "handoff_to_3pl"  # ShipStation POST /orders/createorder (upsert on orderKey)
 
     @property
     def dedupe_across_versions(self) -> bool:

@@ -3,13 +3,18 @@
 Each write is made safe to repeat where the system gives a way: ``tagsAdd`` appends (adding a tag
 twice leaves one), ``metafieldsSet`` overwrites, a hold is looked up by its handle before it is
 placed, a release finds its hold by handle, and a Zendesk ticket carries the ledger key as its
-``Idempotency-Key``. So a key a killed run left ``pending`` can simply be sent again.
+``Idempotency-Key``. A 3PL handoff is ShipStation's ``createorder``, which upserts on ``orderKey``.
+So a key a killed run left ``pending`` can simply be sent again.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
-from oms_pipeline.connectors.shopify_writeback import MutationResult, ShopifyWriteback
+from oms_pipeline.connectors.shipstation import ShipStationClient, ShipStationError
+from oms_pipeline.connectors.shopify import load_document
+from oms_pipeline.connectors.shopify_writeback import MutationResult, ShopifyWriteback, order_gid
 from oms_pipeline.gateway.actions import ActionKind, WriteAction
 from oms_pipeline.gateway.gateway import ExecutionResult
 
@@ -29,10 +34,11 @@ class StoreExecutor:
     """Executes actions on one Shopify store and the configured alert channels."""
 
     def __init__(self, store: ShopifyWriteback | None, slack: SlackWebhook | None = None,
-                 zendesk: ZendeskTickets | None = None):
+                 zendesk: ZendeskTickets | None = None, tpl: ShipStationClient | None = None):
         self.store = store
         self.slack = slack
         self.zendesk = zendesk
+        self.tpl = tpl
 
     def supports(self, kind: ActionKind) -> bool:
         """Whether a channel for ``kind`` is configured."""
@@ -42,6 +48,8 @@ class StoreExecutor:
             return self.slack is not None
         if kind is ActionKind.HELPDESK_TICKET:
             return self.zendesk is not None
+        if kind is ActionKind.HANDOFF_TO_3PL:
+            return self.tpl is not None
         return False  # cancel / refund: no executor (policy refuses them before this is asked)
 
     def execute(self, action: WriteAction) -> ExecutionResult:
@@ -66,6 +74,8 @@ class StoreExecutor:
             ticket = self.zendesk.create_ticket(p["subject"], p["body"], tags=p["tags"], external_id=p["external_id"],
                                                 idempotency_key=action.idempotency_key)
             return ExecutionResult("done", f"ticket {ticket}", str(ticket))
+        if kind is ActionKind.HANDOFF_TO_3PL:
+            return self._handoff(action)
         raise ValueError(f"no executor for {kind.value}")
 
     def _place_hold(self, action: WriteAction) -> ExecutionResult:
@@ -91,3 +101,45 @@ class StoreExecutor:
                 if hold_handle == handle:
                     return _from_mutation(self.store.release_holds(fulfillment_order.id, [hold_id]), hold_id)
         return ExecutionResult("done", "no such hold in the store (not placed, or released already)")
+
+    def _handoff(self, action: WriteAction) -> ExecutionResult:
+        """ShipStation upserts on ``orderKey``: a resend after a lost answer updates the same order.
+
+        The action carries no personal data (it is audited): the addresses and email are read from
+        the store at send time and merged into the body.
+        """
+        body = dict(action.payload)
+        if self.store is not None:
+            body.update(self._contact(action.order_id, body))
+        try:
+            order = self.tpl.create_order(body)
+        except ShipStationError as refused:
+            if refused.status in (401, 403):
+                raise  # bad credentials: the system is not reachable for us, keep the key pending
+            return ExecutionResult("rejected", str(refused)[:500])
+        return ExecutionResult("done", f"3PL order {order.get('orderId')}", str(order.get("orderId")))
+
+    def _contact(self, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``shipTo``, ``billTo`` and ``customerEmail`` of the order as the store has it now."""
+        data = self.store.client.graphql(load_document("writeback/order_addresses.graphql"),
+                                         {"id": order_gid(order_id)}, "OrderAddresses")
+        order = data.get("order") or {}
+        ship = order.get("shippingAddress")
+        bill = order.get("billingAddress") or ship
+        out: dict[str, Any] = {}
+        if ship:
+            out["shipTo"] = {**body.get("shipTo", {}), **_shipstation_address(ship, body.get("orderNumber", ""))}
+        if bill:
+            out["billTo"] = {**body.get("billTo", {}), **_shipstation_address(bill, body.get("orderNumber", ""))}
+        if order.get("email"):
+            out["customerEmail"] = order["email"]
+        return out
+
+
+def _shipstation_address(address: dict[str, Any], fallback_name: str) -> dict[str, Any]:
+    name = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p) or fallback_name
+    return {"name": name, "company": address.get("company"), "street1": address.get("address1"),
+            "street2": address.get("address2"), "city": address.get("city"),
+            "state": address.get("provinceCode") or address.get("province"), "postalCode": address.get("zip"),
+            "country": address.get("countryCodeV2"), "phone": address.get("phone"),
+            "residential": address.get("company") is None}

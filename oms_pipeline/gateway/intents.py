@@ -4,7 +4,8 @@
   ``metafieldsSet`` in the ``oms`` namespace (triage, fraud, trace id);
 - holds: ``fulfillmentOrderHold`` per hold to place, ``fulfillmentOrderReleaseHold`` per hold
   automation releases;
-- routing: the fulfillment plan summary as the ``oms.plan`` metafield;
+- routing: the fulfillment plan as the ``oms.plan`` metafield, one line per shipment with its reason
+  (see :func:`plan_action`; the order flow's ``fulfillment_plans`` step makes it after triage);
 - notifications: for an exception, a chat alert, a helpdesk ticket and a line on the order note.
 
 Texts name the order by its number, never by the customer: alerts and tickets carry no PII.
@@ -24,6 +25,7 @@ METAFIELD_NAMESPACE = "oms"
 TAG_PREFIX = "oms:"
 RULE_TAG_PREFIX = "oms-rule:"
 SHOPIFY_TAG_MAX = 40
+PLAN_METAFIELD_MAX = 4000  # multi-line text: room for every shipment's reason of a split order
 
 
 def triage_tags(decision: OrderDecision) -> list[str]:
@@ -73,6 +75,8 @@ def decision_actions(decision: OrderDecision, order: Order, shop: str, plan_summ
     ]
     for hold in decision.holds.place:
         reason_notes = dict(decision.triage.reasons).get(hold.rule_id, hold.rule_id)
+        if hold.is_fraud_hold and decision.fraud.reasons:  # the reviewer sees why, on the hold itself
+            reason_notes = f"{reason_notes}: {'; '.join(decision.fraud.reasons)}"
         actions.append(WriteAction(**base, workflow=Workflow.HOLDS, kind=ActionKind.PLACE_HOLD, payload={
             "handle": hold.handle, "reason": hold.reason.value, "rule_id": hold.rule_id,
             "reason_notes": reason_notes}))
@@ -80,8 +84,8 @@ def decision_actions(decision: OrderDecision, order: Order, shop: str, plan_summ
         actions.append(WriteAction(**base, workflow=Workflow.HOLDS, kind=ActionKind.RELEASE_HOLD, payload={
             "handle": hold.handle, "reason": hold.reason.value, "rule_id": hold.rule_id}))
     if plan_summary:
-        actions.append(WriteAction(**base, workflow=Workflow.ROUTING, kind=ActionKind.SET_METAFIELDS, payload={
-            "namespace": METAFIELD_NAMESPACE, "metafields": {"plan": ["single_line_text_field", plan_summary[:255]]}}))
+        actions.append(WriteAction(**base, workflow=Workflow.ROUTING, kind=ActionKind.SET_METAFIELDS,
+                                   payload=_plan_payload(plan_summary)))
     if decision.outcome is TriageOutcome.EXCEPTION and any(c.to_state.value == "exception"
                                                            for c in decision.state_changes):
         text = _exception_text(decision, order)
@@ -98,3 +102,20 @@ def decision_actions(decision: OrderDecision, order: Order, shop: str, plan_summ
         actions.append(WriteAction(**base, workflow=Workflow.NOTIFICATIONS, kind=ActionKind.UPDATE_NOTE,
                                    payload={"note": f"{kept}\n{note_line}" if kept else note_line}))
     return actions
+
+
+def _plan_payload(summary: str) -> dict:
+    return {"namespace": METAFIELD_NAMESPACE,
+            "metafields": {"plan": ["multi_line_text_field", summary[:PLAN_METAFIELD_MAX]]}}
+
+
+def plan_action(context: WriteAction, summary: str) -> WriteAction:
+    """The ``oms.plan`` metafield write of an order's fulfillment plan (one line per shipment: where from,
+    which service, cost, days and why; backordered units), made after the decision by the planning step.
+
+    ``context`` is another write of the same decision (its triage tags): the plan write carries the same
+    order version, trace id, confidence and versions, so policy and the ledger treat it as that decision's.
+    """
+    return context.model_copy(update={
+        "workflow": Workflow.ROUTING, "kind": ActionKind.SET_METAFIELDS, "payload": _plan_payload(summary),
+        "why": f"fulfillment plan: {summary.splitlines()[0] if summary else ''}"[:500]})

@@ -6,6 +6,9 @@ The REST shape is the sandbox's internal truth; the GraphQL view is rendered fro
 and ``total_price == subtotal_price + shipping + total_tax`` hold exactly (and likewise in
 presentment money). Malformed orders are made at render time from a clean truth plus a recorded
 list of fault kinds, so edits keep the arithmetic of the truth consistent and the fault in place.
+Payments, refunds and fulfillments are recorded as REST ``transactions`` (shop money), ``refunds``
+(lines, shipping refund, refund transaction) and ``fulfillments`` (with a tracking number from
+:func:`tracking_number`), with ids from counters so the seeded history is unchanged.
 """
 
 from __future__ import annotations
@@ -204,6 +207,20 @@ SHIPPING_ID_BASE = 4_700_000_000_000
 CUSTOMER_ID_BASE = 7_000_000_000_000
 PRODUCT_ID_BASE = 8_000_000_000_000
 VARIANT_ID_BASE = 44_000_000_000_000
+FULFILLMENT_ID_BASE = 5_600_000_000_000
+REFUND_ID_BASE = 9_800_000_000_000
+TRANSACTION_ID_BASE = 6_900_000_000_000
+GATEWAY = "shopify_payments"
+# Labels the store makes itself (not the 3PL) are numbered from here, apart from the 3PL's shipment ids.
+STORE_LABEL_BASE = 900_000_000
+
+
+def tracking_number(label_id: int, order_ref: int) -> str:
+    """The UPS-style tracking number of one label: ``1Z`` + label id (10 digits) + order ref (6 digits).
+
+    The one rule for every sandbox label: the 3PL (shipment id, its order id) and the store's own
+    fulfillments, so a store fulfillment and the 3PL shipment it reports carry the same number."""
+    return f"1Z{label_id:010d}{order_ref % 10**6:06d}"
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
@@ -357,6 +374,7 @@ class OrderGenerator:
         self._line_seq = 0
         self._shipping_seq = 0
         self._customers: list[tuple[dict[str, Any], Place]] = []
+        self._seq: dict[str, int] = {}  # ids of transactions, refunds and fulfillments
 
     # -- new orders ---------------------------------------------------------------------------
 
@@ -425,6 +443,11 @@ class OrderGenerator:
             code, kind, value = discount
             amount = value if kind == "fixed_amount" else Decimal(order["total_discounts"])
             order["discount_codes"] = [{"code": code, "amount": money_str(amount, SHOP_CURRENCY), "type": kind}]
+        # Money the customer paid at checkout (no draw from the generator: the seeded history stays put).
+        order["transactions"] = []
+        if financial in ("paid", "authorized"):
+            self.add_transaction(order, "sale" if financial == "paid" else "authorization",
+                                 Decimal(order["total_price"]), created)
         faults: tuple[str, ...] = ()
         if rng.random() < self.malformed_rate:
             faults = (rng.choice(FAULT_KINDS),)
@@ -598,20 +621,123 @@ class OrderGenerator:
         order["tags"] = ", ".join(sorted(tags))
         return "edit_tags"
 
-    def refund(self, order: dict[str, Any]) -> str:
-        """A partial or full refund of a paid order."""
+    # -- money and fulfillment records (REST ``transactions``, ``refunds``, ``fulfillments``) ----------
+    # Ids come from counters, never from the random generator, so adding the records keeps every
+    # seeded order history as it was.
+
+    def _next(self, kind: str) -> int:
+        self._seq[kind] = self._seq.get(kind, 0) + 1
+        return self._seq[kind]
+
+    def add_transaction(self, order: dict[str, Any], kind: str, amount: Decimal, moment: datetime,
+                        *, refund_id: int | None = None, parent_id: int | None = None) -> dict[str, Any]:
+        """Record a successful REST Transaction (shop money) on the order's ``transactions``; returns it."""
+        tid = TRANSACTION_ID_BASE + self._next("transaction")
+        stamp = rest_time(moment)
+        transaction = {
+            "id": tid, "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}", "order_id": order["id"],
+            "kind": kind, "status": "success", "amount": money_str(amount, SHOP_CURRENCY),
+            "currency": SHOP_CURRENCY, "gateway": GATEWAY, "created_at": stamp, "processed_at": stamp,
+            "parent_id": parent_id, "refund_id": refund_id, "test": False, "error_code": None,
+        }
+        order.setdefault("transactions", []).append(transaction)
+        return transaction
+
+    def capture(self, order: dict[str, Any], now: datetime) -> str:
+        """Capture an authorized payment in full."""
+        parent = next((t["id"] for t in order.get("transactions", ()) if t["kind"] == "authorization"), None)
+        self.add_transaction(order, "capture", Decimal(order["total_price"]), now, parent_id=parent)
+        order["financial_status"] = "paid"
+        return "capture"
+
+    def refund(self, order: dict[str, Any], now: datetime | None = None) -> str:
+        """A partial (one unit of the first line still refundable) or full refund of a paid order,
+        recorded as a REST ``refunds`` element with its refund transaction."""
         full = self.rng.random() < 0.4
         order["financial_status"] = "refunded" if full else "partially_refunded"
+        self._record_refund(order, full, now or datetime.fromisoformat(order["updated_at"]))
         return "refund_full" if full else "refund_partial"
+
+    def _record_refund(self, order: dict[str, Any], full: bool, now: datetime) -> None:
+        refunded: dict[int, int] = {}
+        for earlier in order.get("refunds", ()):
+            for item in earlier["refund_line_items"]:
+                refunded[item["line_item_id"]] = refunded.get(item["line_item_id"], 0) + item["quantity"]
+        cur = order["presentment_currency"]
+        rid = REFUND_ID_BASE + self._next("refund")
+        items, total = [], Decimal(0)
+        for line in order["line_items"]:
+            left = line["quantity"] - refunded.get(line["id"], 0)
+            if left <= 0:
+                continue
+            units = left if full else 1
+            share = Decimal(units) / Decimal(line["quantity"])
+            gross = _shop(line["price_set"]) * line["quantity"] - _shop(line["total_discount_set"])
+            subtotal = quantize(gross * share, SHOP_CURRENCY)
+            tax = quantize(sum((Decimal(t["price"]) for t in line["tax_lines"]), Decimal(0)) * share, SHOP_CURRENCY)
+            total += subtotal + tax
+            items.append({
+                "id": rid * 10 + len(items), "line_item_id": line["id"], "quantity": units,
+                "restock_type": "no_restock", "location_id": None,
+                "subtotal": money_str(subtotal, SHOP_CURRENCY),
+                "subtotal_set": money_set(subtotal, convert(subtotal, cur), cur),
+                "total_tax": money_str(tax, SHOP_CURRENCY), "total_tax_set": money_set(tax, convert(tax, cur), cur),
+                "line_item": {"id": line["id"], "sku": line["sku"], "name": line["name"], "quantity": line["quantity"]},
+            })
+            if not full:
+                break
+        adjustments = []
+        if full:
+            shipping = sum((_shop(s["discounted_price_set"]) for s in order["shipping_lines"]), Decimal(0))
+            if shipping > 0:
+                total += shipping
+                adjustments.append({"id": rid * 10 + 9, "order_id": order["id"], "refund_id": rid,
+                                    "kind": "shipping_refund", "reason": "Shipping refund",
+                                    "amount": money_str(-shipping, SHOP_CURRENCY), "tax_amount": "0.00"})
+        parent = next((t["id"] for t in order.get("transactions", ()) if t["kind"] in ("sale", "capture")), None)
+        transaction = self.add_transaction(order, "refund", total, now, refund_id=rid, parent_id=parent)
+        order.setdefault("refunds", []).append({
+            "id": rid, "admin_graphql_api_id": f"gid://shopify/Refund/{rid}", "order_id": order["id"],
+            "created_at": rest_time(now), "processed_at": rest_time(now), "note": None, "restock": False,
+            "refund_line_items": items, "transactions": [copy.deepcopy(transaction)],
+            "order_adjustments": adjustments,
+        })
+
+    def record_fulfillment(self, order: dict[str, Any], quantities: list[tuple[dict[str, Any], int]],
+                           now: datetime, tracking: str | None = None, company: str = "UPS") -> dict[str, Any]:
+        """Mark ``quantities`` (line, units) shipped and record a REST ``fulfillments`` element for them.
+
+        ``tracking`` defaults to a label of the store's own (:func:`tracking_number`); the 3PL passes
+        the number of its shipment. Sets the order's ``fulfillment_status``; returns the element."""
+        fid = FULFILLMENT_ID_BASE + self._next("fulfillment")
+        if tracking is None:
+            tracking = tracking_number(STORE_LABEL_BASE + fid - FULFILLMENT_ID_BASE, order["id"])
+        for line, units in quantities:
+            line["fulfillable_quantity"] = max(0, line["fulfillable_quantity"] - units)
+            line["fulfillment_status"] = "fulfilled" if line["fulfillable_quantity"] == 0 else "partial"
+        done = all(line["fulfillable_quantity"] == 0 for line in order["line_items"])
+        order["fulfillment_status"] = "fulfilled" if done else "partial"
+        fulfillment = {
+            "id": fid, "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}", "order_id": order["id"],
+            "status": "success", "created_at": rest_time(now), "updated_at": rest_time(now),
+            "service": "manual", "shipment_status": "in_transit", "location_id": None,
+            "name": f"{order['name']}.{len(order.get('fulfillments', ())) + 1}",
+            "tracking_company": company, "tracking_number": tracking, "tracking_numbers": [tracking],
+            "tracking_url": f"https://www.ups.com/track?tracknum={tracking}",
+            "tracking_urls": [f"https://www.ups.com/track?tracknum={tracking}"],
+            "line_items": [{"id": line["id"], "sku": line["sku"], "name": line["name"], "quantity": units,
+                            "variant_id": line["variant_id"], "fulfillment_status": line["fulfillment_status"]}
+                           for line, units in quantities],
+        }
+        order.setdefault("fulfillments", []).append(fulfillment)
+        return fulfillment
 
     def fulfill(self, order: dict[str, Any], now: datetime) -> str:
         """Ship some or all of what is left to ship; a fully shipped, paid order may be archived."""
         pending = [line for line in order["line_items"] if line["fulfillable_quantity"] > 0]
         if len(pending) > 1 and self.rng.random() < 0.35:
             pending = pending[: len(pending) // 2]
-        for line in pending:
-            line["fulfillable_quantity"] = 0
-            line["fulfillment_status"] = "fulfilled"
+        self.record_fulfillment(order, [(line, line["fulfillable_quantity"]) for line in pending], now)
         done = all(line["fulfillable_quantity"] == 0 for line in order["line_items"])
         order["fulfillment_status"] = "fulfilled" if done else "partial"
         if done and order["financial_status"] == "paid" and self.rng.random() < 0.5:

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from oms_pipeline.sandbox.disputes import DisputesAPI
 from oms_pipeline.sandbox.faults import FaultInjector
 from oms_pipeline.sandbox.graphql_api import GraphQLAPI
 from oms_pipeline.sandbox.notifications import DEFAULT_ZENDESK_EMAIL, DEFAULT_ZENDESK_TOKEN, NotificationsAPI
@@ -49,8 +50,10 @@ class SandboxServer:
                  token: str = DEFAULT_TOKEN, shop_domain: str = DEFAULT_SHOP, faults: float = 0.0,
                  timeout_fault_s: float = 30.0, restore_rate: float = 100.0, bucket_size: float = 2000.0,
                  rest_bucket_size: int = 40, rest_leak_per_s: float = 2.0, seed: int = 0,
-                 zendesk_email: str = DEFAULT_ZENDESK_EMAIL, zendesk_api_token: str = DEFAULT_ZENDESK_TOKEN):
+                 zendesk_email: str = DEFAULT_ZENDESK_EMAIL, zendesk_api_token: str = DEFAULT_ZENDESK_TOKEN,
+                 shipstation_rate_limit: int = 40):
         self.store = store if store is not None else SandboxStore(seed=seed)
+        self.shipstation_rate_limit = shipstation_rate_limit  # requests/min per key (ShipStation's: 40)
         self.host = host
         self.port = port
         self.token = token
@@ -58,6 +61,7 @@ class SandboxServer:
         self.faults = FaultInjector(faults, seed=seed, timeout_s=timeout_fault_s)
         self.graphql = GraphQLAPI(self.store, bucket_size=bucket_size, restore_rate=restore_rate)
         self.rest = RestAPI(self.store, bucket_size=rest_bucket_size, leak_per_s=rest_leak_per_s)
+        self.disputes = DisputesAPI(self.store)
         self.notifications = NotificationsAPI(seed=seed, zendesk_email=zendesk_email,
                                               zendesk_api_token=zendesk_api_token)
         self.app = Starlette(routes=[
@@ -65,8 +69,12 @@ class SandboxServer:
             Route("/admin/api/{version}/orders.json", self._orders, methods=["GET"]),
             Route("/admin/api/{version}/orders/count.json", self._count, methods=["GET"]),
             Route("/admin/api/{version}/orders/{order_id}.json", self._order, methods=["GET"]),
+            Route("/admin/api/{version}/shopify_payments/disputes.json", self._disputes, methods=["GET"]),
             Route("/slack/services/{team}/{channel}/{secret}", self._slack, methods=["POST"]),
             Route("/api/v2/tickets.json", self._zendesk_ticket, methods=["POST"]),
+            Route("/v2/shipments", self._carrier_shipment, methods=["POST"]),
+            Route("/orders/createorder", self._shipstation_create_order, methods=["POST"]),
+            Route("/shipments", self._shipstation_shipments, methods=["GET"]),
         ])
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -212,6 +220,12 @@ class SandboxServer:
         status, payload, headers = self.rest.count(request.query_params)
         return _JSON(payload, status_code=status, headers=self._headers(request, headers))
 
+    async def _disputes(self, request: Request) -> Response:
+        stop = await self._gate(request, "rest")
+        if stop:
+            return stop
+        status, payload, headers = self.disputes.disputes(request.query_params, str(request.url.replace(query="")))
+        return _JSON(payload, status_code=status, headers=self._headers(request, headers))
 
     async def _slack(self, request: Request) -> Response:
         self.store.count("requests")
@@ -236,17 +250,84 @@ class SandboxServer:
             await request.body(), request.headers.get("Idempotency-Key"), self.zendesk_url)
         return _JSON(payload, status_code=status, headers={**self.notifications.rate_limit_headers(), **headers})
 
+    @property
+    def carriers(self):  # -> oms_pipeline.sandbox.carriers.CarrierRatesAPI
+        """The emulated carrier-rates API (EasyPost shape), priced from the sandbox network's services."""
+        api = self.__dict__.get("_carriers")
+        if api is None:
+            from oms_pipeline.sandbox.carriers import CarrierRatesAPI
+            from oms_pipeline.sandbox.network import sandbox_network
+
+            api = self.__dict__.setdefault("_carriers", CarrierRatesAPI(sandbox_network().services))
+        return api
+
+    async def _carrier_shipment(self, request: Request) -> Response:
+        self.store.count("requests")
+        self.store.count("requests_carriers")
+        authorization = request.headers.get("Authorization")
+        if not self.carriers.authorized(authorization):
+            return _JSON(self.carriers.unauthorized(authorization), status_code=401)
+        fault = await self._fault("carriers")
+        if fault:
+            return fault
+        status, payload = self.carriers.create_shipment(await request.body())
+        return _JSON(payload, status_code=status)
+
+    @property
+    def shipstation(self):  # -> oms_pipeline.sandbox.shipstation.ShipStationAPI
+        """The emulated 3PL (ShipStation shape); it ships handed-off orders on the store's clock."""
+        api = self.__dict__.get("_shipstation")
+        if api is None:
+            from oms_pipeline.sandbox.network import sandbox_network
+            from oms_pipeline.sandbox.shipstation import ShipStationAPI
+
+            api = self.__dict__.setdefault("_shipstation", ShipStationAPI(
+                self.store, sandbox_network().services, rate_limit=self.shipstation_rate_limit))
+        return api
+
+    async def _shipstation_gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        """ShipStation's gate: Basic auth (401), injected faults, then the per-key rate window (429)."""
+        self.store.count("requests")
+        self.store.count("requests_shipstation")
+        if not self.shipstation.authorized(request.headers.get("Authorization")):
+            return _JSON({"Message": "Authorization has been denied for this request."}, status_code=401), {}
+        fault = await self._fault("shipstation")
+        if fault:
+            return fault, {}
+        allowed, headers = self.shipstation.admit()
+        if not allowed:
+            self.store.count("throttled_shipstation")
+            return _JSON({"Message": "Too Many Requests"}, status_code=429, headers=headers), headers
+        return None, headers
+
+    async def _shipstation_create_order(self, request: Request) -> Response:
+        stop, headers = await self._shipstation_gate(request)
+        if stop:
+            return stop
+        status, payload = self.shipstation.create_order(await request.body())
+        return _JSON(payload, status_code=status, headers=headers)
+
+    async def _shipstation_shipments(self, request: Request) -> Response:
+        stop, headers = await self._shipstation_gate(request)
+        if stop:
+            return stop
+        status, payload = self.shipstation.list_shipments(request.query_params)
+        return _JSON(payload, status_code=status, headers=headers)
+
 
 def serve_forever(port: int = 8787, seed: int = 0, orders: int = 200, rate_per_min: float = 60.0,
                   faults: float = 0.0, malformed_rate: float = 0.03, *, token: str = DEFAULT_TOKEN,
-                  host: str = "127.0.0.1", shop_domain: str = DEFAULT_SHOP, timeout_fault_s: float = 30.0) -> None:
+                  host: str = "127.0.0.1", shop_domain: str = DEFAULT_SHOP, timeout_fault_s: float = 30.0,
+                  history_orders: int = 0, history_days: int = 90, fraud_rate: float = 0.02) -> None:
     """Serve a sandbox store in the foreground until Ctrl-C (``oms sandbox serve``)."""
-    store = SandboxStore(seed=seed, orders=orders, rate_per_min=rate_per_min, malformed_rate=malformed_rate)
+    store = SandboxStore(seed=seed, orders=orders, rate_per_min=rate_per_min, malformed_rate=malformed_rate,
+                         history_orders=history_orders, history_days=history_days, fraud_rate=fraud_rate)
     sandbox = SandboxServer(store, host=host, port=port, token=token, shop_domain=shop_domain, faults=faults,
                             timeout_fault_s=timeout_fault_s, seed=seed)
     sock = sandbox.bind()
     print(f"sandbox store {shop_domain} at {sandbox.url} (Admin API {API_VERSION}) token {token}; "
-          f"{orders} orders, seed {seed}, {rate_per_min:g} events/min, {faults:.0%} faulted requests; "
+          f"{orders} orders (+{history_orders} older), seed {seed}, {rate_per_min:g} events/min, "
+          f"{faults:.0%} faulted requests; "
           "Ctrl-C stops it", flush=True)
     try:
         sandbox.uvicorn_server().run(sockets=[sock])  # uvicorn handles Ctrl-C and shuts down cleanly

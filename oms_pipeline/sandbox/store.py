@@ -85,7 +85,8 @@ class SandboxStore:
     """Orders of one sandbox shop, with a seeded generator and a clock. Safe to share between threads."""
 
     def __init__(self, seed: int = 0, orders: int = 200, rate_per_min: float = 60.0,
-                 malformed_rate: float = 0.03, clock: Clock | None = None):
+                 malformed_rate: float = 0.03, clock: Clock | None = None, *, history_orders: int = 0,
+                 history_days: int = 90, fraud_rate: float = 0.02):
         self.seed = seed
         self.rate_per_min = rate_per_min
         self._clock = clock or _utc_now
@@ -99,6 +100,11 @@ class SandboxStore:
         self.version = 0  # bumped on every change, so sorted views know when to re-sort
         self._writes: dict[int, OrderWrites] = {}  # metafields and holds apps wrote, by order id
         self._next_ids: Counter[str] = Counter()
+        self._disputes: list[dict[str, Any]] = []
+        self.review_outcomes: list[dict[str, Any]] = []  # past operator verdicts (no store API serves them)
+        self.fraud_ids: frozenset[int] = frozenset()  # ground truth of the history, for measuring only
+        if history_orders:
+            self._populate_history(history_orders, history_days, fraud_rate)
         self._populate(orders)
 
     # -- time -----------------------------------------------------------------------------------
@@ -202,6 +208,34 @@ class SandboxStore:
                 "updated_at": rest_time(record.updated),
             }
 
+    def fulfill_shipped(self, order_key: str, items: list[dict[str, Any]], tracking: str, carrier: str,
+                        moment: datetime) -> dict[str, Any] | None:
+        """The 3PL shipped ``items`` (``{"sku", "quantity"}``) of an order: record the store fulfillment
+        with the label's ``tracking`` number, as a ShipStation store connection does.
+
+        Lines are matched by SKU and capped at what is left to ship; returns the fulfillment element,
+        or None when the order is unknown, cancelled or has nothing of those SKUs left to ship."""
+        with self._lock:
+            record = self._by_key.get(int(order_key)) if str(order_key).isdigit() else None
+            if record is None or record.order["cancelled_at"] is not None:
+                return None
+            wanted: Counter[str] = Counter()
+            for item in items:
+                wanted[str(item.get("sku"))] += int(item.get("quantity") or 0)
+            quantities = []
+            for line in record.order["line_items"]:
+                units = min(line["fulfillable_quantity"], wanted[str(line["sku"])])
+                if units > 0:
+                    wanted[str(line["sku"])] -= units
+                    quantities.append((line, units))
+            if not quantities:
+                return None
+            fulfillment = self._gen.record_fulfillment(record.order, quantities, moment, tracking, carrier.upper())
+            record.touch(max(moment, self.now()))
+            self.version += 1
+            self._stats["event_fulfillment_3pl"] += 1
+            return copy.deepcopy(fulfillment)
+
     # -- events -----------------------------------------------------------------------------------
 
     def catch_up(self) -> int:
@@ -233,6 +267,59 @@ class SandboxStore:
             changes = rng.choices((0, 1, 2, 3), (40, 30, 20, 10))[0] if left > 0 else 0
             for moment in sorted(rng.randrange(1, left + 1) for _ in range(changes)):
                 self._change(record, rng.choice(list(EVENT_WEIGHTS)[1:]), created + timedelta(seconds=moment))
+
+    def _populate_history(self, n: int, days: int, fraud_rate: float) -> None:
+        """Months of older orders with a fraud process and late disputes, before the live window.
+
+        Drawn from the store's own generator (ids and numbers stay unique) and served fault-free.
+        Orders older than a few days have since been paid and shipped, as in a real store.
+        """
+        from oms_pipeline.sandbox.fraud_history import build_fraud_history
+
+        history = build_fraud_history(n, seed=self.seed, days=days, fraud_rate=fraud_rate,
+                                      start=self._started - HISTORY - timedelta(days=days), generator=self._gen)
+        rng = self._gen.rng
+        end = self._started - timedelta(seconds=1)
+        for order in history.orders:
+            created = datetime.fromisoformat(order["created_at"]).astimezone(UTC)
+            record = OrderRecord(key=order["id"], order=order, faults=(), created=created, updated=created)
+            self._records.append(record)
+            self._by_key[record.key] = record
+            if order["financial_status"] in ("pending", "partially_paid"):
+                order["financial_status"] = "paid"  # settled long ago
+            for kind, hours in (("capture", 6), ("fulfill", 30), ("fulfill", 54), ("fulfill", 78)):
+                moment = min(created + timedelta(hours=hours, minutes=rng.randrange(600)), end)
+                if moment > created:
+                    self._change(record, kind, moment)
+        self._records.sort(key=lambda r: r.created)
+        self.version += 1
+        self._disputes = history.disputes
+        self.review_outcomes = history.review_outcomes
+        self.fraud_ids = history.fraud_ids
+
+    def disputes(self) -> list[dict[str, Any]]:
+        """Shopify Payments disputes as the store shows them now: initiated by now, newest first.
+
+        A dispute whose decision lies in the future is still open (``needs_response`` while evidence
+        is due, then ``under_review``), with no ``finalized_on`` yet.
+        """
+        with self._lock:
+            now = self.now()
+            shown = []
+            for dispute in self._disputes:
+                initiated = datetime.fromisoformat(dispute["initiated_at"])
+                if initiated > now:
+                    continue
+                item = dict(dispute)
+                finalized = dispute["finalized_on"]
+                if finalized is None or datetime.fromisoformat(finalized) > now:
+                    due = datetime.fromisoformat(dispute["evidence_due_by"])
+                    item["status"] = dispute["status"] if finalized is None else (
+                        "needs_response" if now < due else "under_review")
+                    item["finalized_on"] = None
+                shown.append(item)
+            shown.sort(key=lambda d: (datetime.fromisoformat(d["initiated_at"]), d["id"]), reverse=True)
+            return shown
 
     def _new_record(self, created: datetime) -> OrderRecord:
         order, faults = self._gen.new_order(created)
@@ -268,10 +355,9 @@ class SandboxStore:
         if kind == "edit":
             done = gen.edit(truth)
         elif kind == "capture" and truth["financial_status"] == "authorized":
-            truth["financial_status"] = "paid"
-            done = "capture"
+            done = gen.capture(truth, moment)
         elif kind == "refund" and truth["financial_status"] in ("paid", "partially_paid", "partially_refunded"):
-            done = gen.refund(truth)
+            done = gen.refund(truth, moment)
         elif kind == "fulfill" and truth["fulfillment_status"] in (None, "partial"):
             done = gen.fulfill(truth, moment)
         elif kind == "cancel" and truth["fulfillment_status"] is None:

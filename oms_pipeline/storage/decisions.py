@@ -23,8 +23,10 @@ from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import HoldReason
 from oms_pipeline.domain.ingestion import OrderEvent
 from oms_pipeline.domain.routing.model import Shipment
+from oms_pipeline.domain.routing.rates import RateChoice
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
+from oms_pipeline.storage.order_events import EVENT_COLUMNS, current_version, event_from_row
 
 SETTLED = (OrderState.RELEASED.value, OrderState.FULFILLED.value, OrderState.CANCELLED.value)
 
@@ -53,6 +55,48 @@ class RecordedDecision:
     ordered_by_sku: dict[str, int]
 
 
+@dataclass(frozen=True)
+class PlanCandidate:
+    """A decision of a run whose order is to be planned: the decision's keys and the order's landed payload."""
+
+    order_id: str
+    trace_id: str
+    fingerprint: str
+    note_tags: tuple[str, ...]
+    event: OrderEvent
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    """What :meth:`DecisionStore.record_plans` stores for one order: its shipments (each with the carrier
+    quote rate shopping chose, or None), the stock they drew from, and the summary shown to people."""
+
+    order_id: str
+    trace_id: str
+    summary: str | None
+    shipments: Sequence[Shipment]
+    rates: Sequence[RateChoice | None]
+    stock: dict[tuple[str, str], int]
+
+
+def _shipment_rows(shop: str, order_id: str, trace_id: str, shipments: Sequence[Shipment],
+                   rates: Sequence[RateChoice | None], stock: dict[tuple[str, str], int],
+                   run_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for s, rate in zip(shipments, rates, strict=True):
+        quote = rate.quote if rate is not None else None
+        for line in s.lines:
+            rows.append({
+                "shop_domain": shop, "order_id": order_id, "trace_id": trace_id,
+                "location_id": s.location_id, "service_id": s.service_id, "sku": line.sku,
+                "quantity": line.qty, "stock_at_location": stock.get((s.location_id, line.sku), 0),
+                "shipment_cost": s.cost, "transit_days": s.transit_days, "reason": s.reason, "run_id": run_id,
+                "carrier": quote.carrier if quote else None, "carrier_service": quote.service if quote else None,
+                "carrier_rate": quote.rate if quote else None, "carrier_currency": quote.currency if quote else None,
+                "carrier_days": rate.days if rate else None, "rate_reason": rate.reason if rate else None})
+    return rows
+
+
 def _hold_from_row(row: Any) -> Hold:
     return Hold(order_id=row.order_id, reason=HoldReason(row.reason), handle=row.handle, rule_id=row.rule_id,
                 placed_at=row.placed_at if row.placed_at.tzinfo else row.placed_at.replace(tzinfo=UTC),
@@ -73,10 +117,9 @@ class DecisionStore:
         changed them since."""
         o, r, s = schema.orders, schema.raw_order_events, schema.order_states
         query = (
-            sa.select(o.c.order_id, o.c.updated_at, r.c.source_api, r.c.payload, r.c.updated_at.label("raw_updated"),
-                      r.c.payload_sha256, s.c.state, s.c.order_fingerprint,
+            sa.select(o.c.order_id, o.c.updated_at, *EVENT_COLUMNS, s.c.state, s.c.order_fingerprint,
                       sa.and_(s.c.state == OrderState.ON_HOLD.value, s.c.recheck_at <= now).label("recheck_due"))
-            .join(r, sa.and_(r.c.shop_domain == o.c.shop_domain, r.c.event_key == o.c.source_event_key))
+            .join(r, current_version(o))
             .outerjoin(s, sa.and_(s.c.shop_domain == o.c.shop_domain, s.c.order_id == o.c.order_id))
             .where(o.c.shop_domain == shop)
             .where(sa.or_(s.c.state.is_(None), o.c.updated_at > s.c.order_updated_at,
@@ -89,8 +132,7 @@ class DecisionStore:
         return [
             DecisionCandidate(
                 order_id=row.order_id,
-                event=OrderEvent(source_api=row.source_api, payload_json=row.payload, order_id=row.order_id,
-                                 updated_at=row.raw_updated, payload_sha256=row.payload_sha256),
+                event=event_from_row(row, row.order_id),
                 order_updated_at=row.updated_at,
                 state=OrderState(row.state) if row.state else None,
                 fingerprint=row.order_fingerprint,
@@ -143,14 +185,8 @@ class DecisionStore:
                 "decided_at": d.decided_at,
                 "run_id": run_id,
             })
-            for s in item.shipments:
-                for line in s.lines:
-                    shipments.append({
-                        "shop_domain": shop, "order_id": d.order_id, "trace_id": d.trace_id,
-                        "location_id": s.location_id, "service_id": s.service_id, "sku": line.sku,
-                        "quantity": line.qty, "stock_at_location": item.stock.get((s.location_id, line.sku), 0),
-                        "shipment_cost": s.cost, "transit_days": s.transit_days, "reason": s.reason,
-                        "run_id": run_id})
+            shipments += _shipment_rows(shop, d.order_id, d.trace_id, item.shipments, [None] * len(item.shipments),
+                                        item.stock, run_id)
             for seq, change in enumerate(d.state_changes):
                 history.append({
                     "shop_domain": shop, "order_id": d.order_id, "seq": seq, "from_state": change.from_state.value,
@@ -181,6 +217,43 @@ class DecisionStore:
             insert_rows(conn, s_t, states)
             insert_rows(conn, schema.order_holds, placed)
             update_rows(conn, schema.order_holds, ["shop_domain", "order_id", "handle", "placed_at"], released)
+
+    def to_plan(self, shop: str, run_id: str, states: Sequence[str]) -> list[PlanCandidate]:
+        """The run's decisions in one of ``states``, with the landed payload of each order's current version."""
+        d, o, r = schema.order_decisions, schema.orders, schema.raw_order_events
+        query = (
+            sa.select(d.c.order_id, d.c.trace_id, d.c.order_fingerprint, d.c.note_tags, *EVENT_COLUMNS)
+            .join(o, sa.and_(o.c.shop_domain == d.c.shop_domain, o.c.order_id == d.c.order_id))
+            .join(r, current_version(o))
+            .where(d.c.shop_domain == shop, d.c.run_id == run_id, d.c.state.in_(list(states)))
+            .order_by(o.c.created_at, d.c.order_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [PlanCandidate(order_id=row.order_id, trace_id=row.trace_id, fingerprint=row.order_fingerprint,
+                              note_tags=tuple(json.loads(row.note_tags or "[]")),
+                              event=event_from_row(row, row.order_id))
+                for row in rows]
+
+    def record_plans(self, shop: str, run_id: str, planned: Sequence[PlannedOrder]) -> None:
+        """Store a run's fulfillment plans: the shipment lines, and each decision's plan summary and planned
+        units, in one transaction. Planning a run again replaces what it stored for the same orders."""
+        if not planned:
+            return
+        rows: list[dict[str, Any]] = []
+        for item in planned:
+            rows += _shipment_rows(shop, item.order_id, item.trace_id, item.shipments, item.rates, item.stock, run_id)
+        p = schema.planned_shipments
+        with self.engine.begin() as conn:
+            ids = [item.order_id for item in planned]
+            for chunk in chunks(ids):
+                conn.execute(sa.delete(p).where(p.c.shop_domain == shop, p.c.run_id == run_id,
+                                                p.c.order_id.in_(chunk)))
+            insert_rows(conn, p, rows)
+            update_rows(conn, schema.order_decisions, ["shop_domain", "order_id", "trace_id"], [
+                {"shop_domain": shop, "order_id": item.order_id, "trace_id": item.trace_id,
+                 "plan_summary": item.summary,
+                 "planned_units": sum(line.qty for s in item.shipments for line in s.lines)} for item in planned])
 
     def record_release(self, shop: str, release: HoldRelease, new_state: OrderState | None, trace_id: str) -> None:
         """An operator's (or automation's) hold release, and the order's state change it causes."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
+    Double,
     Float,
     Integer,
     MetaData,
@@ -194,6 +196,11 @@ order_decisions = Table(
     PrimaryKeyConstraint("shop_domain", "order_id", "trace_id", name="pk_order_decisions"),
 )
 
+# Columns planned_shipments gained in migration 6 (ALTER TABLE on warehouses created before it).
+PLANNED_SHIPMENT_RATE_COLUMNS = (
+    ("carrier", String(64)), ("carrier_service", String(64)), ("carrier_rate", Numeric(12, 2)),
+    ("carrier_currency", String(3)), ("carrier_days", Integer), ("rate_reason", Text),
+)
 # The shipments each decision's fulfillment plan proposes (one row per shipment line).
 planned_shipments = Table(
     "planned_shipments",
@@ -210,6 +217,8 @@ planned_shipments = Table(
     Column("transit_days", Integer, nullable=False),
     Column("reason", Text, nullable=False),
     Column("run_id", String(64), nullable=False),
+    # Rate shopping (migration 6): the carrier quote chosen for the shipment, NULL when not rate-shopped.
+    *(Column(name, type_) for name, type_ in PLANNED_SHIPMENT_RATE_COLUMNS),
 )
 
 # Where each order stands now, and every change that brought it there.
@@ -343,3 +352,263 @@ review_queue = Table(
 
 DECISION_TABLES = (order_decisions, planned_shipments, order_states, order_state_history, order_holds,
                    writeback_intents, audit_log, writeback_ledger, review_queue)
+
+
+# -- fraud: labels, model registry, scores (migration 3) -----------------------------------------
+
+# Shopify Payments disputes as last read from the store (they change status until finalized).
+payment_disputes = Table(
+    "payment_disputes",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("dispute_id", String(40), nullable=False),
+    Column("order_id", String(40)),
+    Column("dispute_type", String(20)),  # inquiry | chargeback
+    Column("reason", String(40)),
+    Column("network_reason_code", String(40)),
+    Column("status", String(32)),
+    Column("amount", MONEY),
+    Column("currency", String(3)),
+    Column("initiated_at", DateTime(timezone=True)),
+    Column("evidence_due_by", DateTime(timezone=True)),
+    Column("finalized_on", DateTime(timezone=True)),
+    Column("payload", Text, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "dispute_id", name="pk_payment_disputes"),
+)
+
+# Operators' verdicts on orders (fraud | legitimate), append-only: the latest per order counts.
+review_outcomes = Table(
+    "review_outcomes",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reviewed_by", String(120), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(40), nullable=False),  # oms fraud review | hold release | import
+    Column("note", Text),
+    PrimaryKeyConstraint("shop_domain", "order_id", "reviewed_at", name="pk_review_outcomes"),
+)
+
+# Every trained fraud model: candidate -> active (promoted) | rejected; active -> retired.
+fraud_models = Table(
+    "fraud_models",
+    metadata,
+    Column("version", String(80), primary_key=True),
+    Column("shop_domain", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trained_at", DateTime(timezone=True), nullable=False),
+    Column("window_start", String(40)),
+    Column("window_end", String(40)),
+    Column("test_start", String(40)),
+    Column("feature_names", Text, nullable=False),  # JSON list
+    Column("metrics", Text, nullable=False),  # JSON object
+    Column("threshold", Double, nullable=False),
+    Column("capacity", Double, nullable=False),
+    Column("path", Text, nullable=False),  # directory with model.joblib + manifest.json
+    Column("check_result", Text),  # JSON: the promotion check's verdict
+    Column("promoted_at", DateTime(timezone=True)),
+    Column("promoted_by", String(120)),
+    Column("run_id", String(64)),
+)
+
+# One score per order version and model version; decisions read the latest.
+fraud_scores = Table(
+    "fraud_scores",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("order_updated_at", DateTime(timezone=True), nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("fraud_score", Double, nullable=False),
+    Column("review_threshold", Double),
+    Column("decision", String(16), nullable=False),  # approve | review
+    Column("reasons", Text, nullable=False),  # JSON list of phrases
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "order_updated_at", "model_version", name="pk_fraud_scores"),
+)
+
+FRAUD_TABLES = (payment_disputes, review_outcomes, fraud_models, fraud_scores)
+
+
+# -- order note tags (migration 4) -------------------------------------------------------------
+
+# What the note engine made of each order version's note. gift_message and instructions may hold
+# personal data: stored for the shop's use, never logged or put in metadata.
+order_note_tags = Table(
+    "order_note_tags",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("order_updated_at", DateTime(timezone=True), nullable=False),
+    Column("engine", String(16), nullable=False),  # local | anthropic (the family that answered)
+    Column("engine_version", String(120), nullable=False),  # model or prompt version
+    Column("tags", Text, nullable=False),  # JSON list of NoteTag values
+    Column("deliver_by", Date),
+    Column("hold_until", Date),
+    Column("gift_message", Text),
+    Column("instructions", Text),
+    Column("confidence", Float, nullable=False),
+    Column("fallback_reason", Text),
+    # sha256 of the customer's note text: a new order version with the same note reuses the parse.
+    Column("note_sha256", String(64)),
+    Column("parsed_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "order_updated_at", name="pk_order_note_tags"),
+)
+
+
+# -- reconciliation inputs (migration 5) -------------------------------------------------------
+
+# What the store, the 3PL and the carrier each say happened to an order, landed as parsed rows so
+# dbt can reconcile them (models/reconciliation). Re-landing an order replaces its store rows.
+
+# Store fulfillments (Shopify REST `order.fulfillments`) and the line items each one covers.
+store_fulfillments = Table(
+    "store_fulfillments",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("fulfillment_id", String(40), nullable=False),
+    Column("status", String(32), nullable=False),  # pending | open | success | cancelled | error | failure
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("tracking_company", String(255)),
+    Column("tracking_number", String(255)),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "fulfillment_id", name="pk_store_fulfillments"),
+)
+
+store_fulfillment_lines = Table(
+    "store_fulfillment_lines",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("fulfillment_id", String(40), nullable=False),
+    Column("line_id", String(40), nullable=False),
+    Column("sku", String(255)),
+    Column("quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("shop_domain", "fulfillment_id", "line_id", name="pk_store_fulfillment_lines"),
+)
+
+# Store refunds (`order.refunds`): what the refund says is owed back (lines, tax, shipping)...
+store_refunds = Table(
+    "store_refunds",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("refund_id", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+    Column("lines_amount", MONEY, nullable=False),  # refund line subtotals + their tax
+    Column("shipping_amount", MONEY, nullable=False),  # shipping refunded (order adjustments)
+    Column("currency", String(3), nullable=False),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "refund_id", name="pk_store_refunds"),
+)
+
+store_refund_lines = Table(
+    "store_refund_lines",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("refund_id", String(40), nullable=False),
+    Column("refund_line_id", String(40), nullable=False),
+    Column("line_id", String(40), nullable=False),
+    Column("sku", String(255)),
+    Column("quantity", Integer, nullable=False),
+    Column("restock_type", String(32)),  # cancel (never shipped) | return | no_restock | legacy_restock
+    Column("subtotal", MONEY, nullable=False),
+    Column("total_tax", MONEY, nullable=False),
+    PrimaryKeyConstraint("shop_domain", "refund_id", "refund_line_id", name="pk_store_refund_lines"),
+)
+
+# ...and the money that actually moved: every order transaction (sales, captures, refunds, voids).
+store_transactions = Table(
+    "store_transactions",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("transaction_id", String(40), nullable=False),
+    Column("refund_id", String(40)),  # set on the transactions of a refund
+    Column("kind", String(32), nullable=False),  # authorization | capture | sale | void | refund
+    Column("status", String(32), nullable=False),  # pending | failure | success | error
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("gateway", String(120)),
+    Column("processed_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("shop_domain", "transaction_id", name="pk_store_transactions"),
+)
+
+# Shipping the customer paid (`order.shipping_lines`, after shipping discounts).
+store_shipping_lines = Table(
+    "store_shipping_lines",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("shipping_line_id", String(40), nullable=False),
+    Column("code", String(255)),
+    Column("title", String(255)),
+    Column("price", MONEY, nullable=False),
+    Column("discounted_price", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "order_id", "shipping_line_id", name="pk_store_shipping_lines"),
+)
+
+# 3PL shipments (ShipStation `GET /shipments`): `orderKey` is the store order id we handed off.
+tpl_shipments = Table(
+    "tpl_shipments",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("shipment_id", String(40), nullable=False),
+    Column("order_key", String(120)),
+    Column("order_number", String(64)),
+    Column("tracking_number", String(255)),
+    Column("carrier_code", String(64)),
+    Column("service_code", String(120)),
+    Column("ship_date", Date),
+    Column("create_date", DateTime(timezone=True)),
+    Column("voided", Boolean, nullable=False),
+    Column("weight_value", Numeric(14, 4)),
+    Column("weight_units", String(16)),  # pounds | ounces | grams, as sent
+    Column("weight_kg", Numeric(14, 4)),
+    Column("shipment_cost", MONEY),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("shop_domain", "shipment_id", name="pk_tpl_shipments"),
+)
+
+tpl_shipment_items = Table(
+    "tpl_shipment_items",
+    metadata,
+    Column("shop_domain", String(255), nullable=False),
+    Column("shipment_id", String(40), nullable=False),
+    Column("item_no", Integer, nullable=False),  # position in shipmentItems
+    Column("sku", String(255)),
+    Column("quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("shop_domain", "shipment_id", "item_no", name="pk_tpl_shipment_items"),
+)
+
+# Carrier invoice lines, one row per CSV row; `line_no` is the row's position within its invoice,
+# so a charge billed twice stays two rows.
+carrier_invoice_lines = Table(
+    "carrier_invoice_lines",
+    metadata,
+    Column("invoice_number", String(120), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("invoice_date", Date, nullable=False),
+    Column("tracking_number", String(255), nullable=False),
+    Column("service", String(120)),
+    Column("billed_weight_kg", Numeric(14, 4)),
+    Column("charge_type", String(40), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("source_file", String(500)),
+    Column("landed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("invoice_number", "line_no", name="pk_carrier_invoice_lines"),
+)
+
+RECONCILIATION_TABLES = (store_fulfillments, store_fulfillment_lines, store_refunds, store_refund_lines,
+                         store_transactions, store_shipping_lines, tpl_shipments, tpl_shipment_items,
+                         carrier_invoice_lines)

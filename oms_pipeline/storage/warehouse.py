@@ -23,6 +23,8 @@ from oms_pipeline.storage.bulk import chunks as _chunks
 from oms_pipeline.storage.bulk import insert_rows as _insert
 from oms_pipeline.storage.bulk import read_frame
 from oms_pipeline.storage.decisions import DecisionStore
+from oms_pipeline.storage.fraud import FraudStore
+from oms_pipeline.storage.order_events import EVENT_COLUMNS, event_from_row
 from oms_pipeline.storage.writeback import WritebackStore
 
 
@@ -37,10 +39,36 @@ def _create_decision_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _create_fraud_tables(conn: Connection) -> None:
+    for table in schema.FRAUD_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+def _create_note_tables(conn: Connection) -> None:
+    schema.order_note_tags.create(conn, checkfirst=True)
+
+
+def _create_reconciliation_tables(conn: Connection) -> None:
+    for table in schema.RECONCILIATION_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+def _add_shipment_rate_columns(conn: Connection) -> None:
+    # IF NOT EXISTS (DuckDB and PostgreSQL): a warehouse created after this change has them from migration 2.
+    for name, type_ in schema.PLANNED_SHIPMENT_RATE_COLUMNS:
+        ddl = sa.types.to_instance(type_).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE planned_shipments ADD COLUMN IF NOT EXISTS {name} {ddl}"))
+
+
 # Versioned DDL: append a (version, name, function) to change the schema; never edit a landed one.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "landing, canonical orders, quarantine, cursors", _create_initial_tables),
     (2, "decisions, order states, holds, audit log, writeback ledger, review queue", _create_decision_tables),
+    (3, "payment disputes, review outcomes, fraud model registry, fraud scores", _create_fraud_tables),
+    (4, "order note tags", _create_note_tables),
+    (5, "reconciliation inputs: store fulfillments, refunds, transactions, 3PL shipments, carrier invoices",
+     _create_reconciliation_tables),
+    (6, "planned_shipments: the rate-shopped carrier, service, rate, days and reason", _add_shipment_rate_columns),
 ]
 
 
@@ -84,6 +112,11 @@ class Warehouse:
     def decisions(self) -> DecisionStore:
         """Decisions, order states and holds."""
         return DecisionStore(self.engine)
+
+    @property
+    def fraud(self) -> FraudStore:
+        """Disputes, review outcomes, the fraud model registry and fraud scores."""
+        return FraudStore(self.engine)
 
     @property
     def writeback(self) -> WritebackStore:
@@ -141,13 +174,11 @@ class Warehouse:
         oldest version first."""
         t, n = schema.raw_order_events, schema.normalized_events
         done = sa.select(n.c.event_key).where(n.c.shop_domain == shop_domain, n.c.event_key == t.c.event_key)
-        query = (sa.select(t.c.source_api, t.c.payload, t.c.order_id, t.c.updated_at, t.c.payload_sha256)
+        query = (sa.select(t.c.order_id, *EVENT_COLUMNS)
                  .where(t.c.shop_domain == shop_domain, ~sa.exists(done))
                  .order_by(t.c.updated_at, t.c.event_key).limit(limit))
         with self.engine.connect() as conn:
-            return [OrderEvent(source_api=r.source_api, payload_json=r.payload, order_id=r.order_id,
-                               updated_at=r.updated_at, payload_sha256=r.payload_sha256)
-                    for r in conn.execute(query)]
+            return [event_from_row(r, r.order_id) for r in conn.execute(query)]
 
     def shops_with_events(self) -> list[str]:
         """Every shop that has landed order events."""

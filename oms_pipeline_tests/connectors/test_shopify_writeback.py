@@ -34,6 +34,7 @@ VARIABLES = {
     "writeback/release_fulfillment_holds.graphql": {"id": _FULFILLMENT_ORDER, "holdIds": []},
     "writeback/order_fulfillment_orders.graphql": {"id": _ORDER},
     "writeback/order_writeback_state.graphql": {"id": _ORDER, "namespace": "oms"},
+    "writeback/order_addresses.graphql": {"id": _ORDER},
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,7 +18,6 @@ from oms_pipeline.defs.dbt import (
     make_dbt_resource,
     warehouse_dbt_models,
 )
-from oms_pipeline.defs.dbt.resources import DBT_ENV_VARS
 from oms_pipeline.resources import WarehouseResource
 from oms_pipeline.storage.schema import metadata, order_lines, orders
 
@@ -27,16 +25,7 @@ SHOP = "oms-sandbox.myshopify.com"
 DAY = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _restore_dbt_env():
-    """make_dbt_resource writes OMS_DBT_* into os.environ: put it back after each test."""
-    saved = {name: os.environ.get(name) for name in DBT_ENV_VARS}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+pytestmark = pytest.mark.usefixtures("restore_dbt_env")
 
 
 def _order(order_id: str, created_at: datetime, **overrides) -> dict:
@@ -188,11 +177,17 @@ def test_manifest_parses_without_a_database(tmp_path: Path, monkeypatch):
 
 def test_asset_graph_maps_sources_to_the_orders_asset():
     specs = {spec.key: spec for spec in warehouse_dbt_models.specs}
-    assert set(specs) == {
+    assert {
         AssetKey("stg_warehouse__orders"),
         AssetKey("stg_warehouse__order_lines"),
         AssetKey("orders_daily"),
-    }
+        AssetKey("reconciliation_order_lines"),
+        AssetKey("reconciliation_shipping_cost"),
+        AssetKey("reconciliation_variances"),
+    } <= set(specs)
+    # The plans the order flow makes feed the finance marts: lineage shows it.
+    planned = specs[AssetKey("stg_warehouse__planned_shipments")]
+    assert AssetKey("fulfillment_plans") in {d.asset_key for d in planned.deps}
     for spec in specs.values():
         assert spec.group_name == "warehouse_models"
         assert "dbt" in spec.kinds

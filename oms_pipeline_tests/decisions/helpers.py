@@ -69,7 +69,7 @@ def make_order(
 
 def fraud(score: float = 0.1) -> FraudAssessment:
     """A fraud assessment with one reason."""
-    return FraudAssessment(score=score, reasons=("test",), model_version="test-fraud")
+    return FraudAssessment(score=score, reasons=("test",), model_version="test-fraud", review_threshold=0.8)
 
 
 def notes(*tags: str) -> NoteTags:

@@ -33,7 +33,8 @@ orders = st.builds(
     st.sampled_from(list(FinancialStatus)),
     st.booleans(),
 )
-frauds = st.builds(lambda score: FraudAssessment(score=score, model_version="p"), st.floats(0, 1, allow_nan=False))
+frauds = st.builds(lambda score: FraudAssessment(score=score, model_version="p", review_threshold=0.8),
+                   st.floats(0, 1, allow_nan=False))
 note_tags = st.builds(
     lambda tags: NoteTags(tags=tags, engine="p", confidence=0.7), st.frozensets(st.sampled_from(list(NoteTag)))
 )

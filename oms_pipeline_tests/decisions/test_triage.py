@@ -30,7 +30,7 @@ def test_plain_order_is_standard_and_stamped_with_versions():
     decision = _triage()
     assert decision.outcome is TriageOutcome.STANDARD
     assert decision.reasons == () and decision.hold_reasons == ()
-    assert decision.rules_version == RULES.version == "2025.2"
+    assert decision.rules_version == RULES.version == "2025.3"
     assert (decision.fraud_model_version, decision.notes_engine) == ("test-fraud", "test-notes")
 
 

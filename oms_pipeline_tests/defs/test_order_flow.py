@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import signal
@@ -14,9 +13,8 @@ from pathlib import Path
 import pytest
 from dagster import instance_for_test
 
-from oms_pipeline import decisioning
-from oms_pipeline.domain.decisions.batch import decide_batch
-from oms_pipeline.domain.routing.optimizer import plan_greedy
+from oms_pipeline import decisioning, planning
+from oms_pipeline.domain.routing.batch import plan_batch
 from oms_pipeline.runner import run_order_flow, sandbox_channels
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
@@ -117,15 +115,15 @@ def test_shadow_mode_writes_nothing_to_the_store(tmp_path):
 
 
 def test_failed_quality_gate_blocks_the_writeback(tmp_path, monkeypatch):
-    def overshipping_planner(instance):
+    def overshipping_planner(instance, time_limit_s):
         # A planner bug: one shipment carries more units than were ordered and than the location has.
-        plan = plan_greedy(instance)
+        plan, greedy, figures = plan_batch(instance, time_limit_s)
         shipment = plan.shipments[0]
         line = shipment.lines[0].model_copy(update={"qty": shipment.lines[0].qty + 10_000})
         shipments = [shipment.model_copy(update={"lines": [line, *shipment.lines[1:]]}), *plan.shipments[1:]]
-        return plan.model_copy(update={"shipments": shipments})
+        return plan.model_copy(update={"shipments": shipments}), greedy, figures
 
-    monkeypatch.setattr(decisioning, "decide_batch", functools.partial(decide_batch, planner=overshipping_planner))
+    monkeypatch.setattr(planning, "plan_batch", overshipping_planner)
     store = _store(seed=7, orders=30)
     with SandboxServer(store, restore_rate=20_000.0) as sandbox, instance_for_test() as instance:
         result = run_order_flow(_settings(sandbox, tmp_path, **AUTO), instance)

@@ -23,6 +23,7 @@ from oms_pipeline.resources import WarehouseResource
 
 DBT_GROUP = "warehouse_models"
 DBT_SOURCE_NAME = "warehouse"
+RECONCILIATION_SOURCE_NAME = "reconciliation"
 
 # dbt source table -> the Dagster asset that writes it. `orders` is a multi-asset that writes the
 # order lines in the same transaction, so both tables hang off the one `orders` asset.
@@ -30,6 +31,12 @@ SOURCE_ASSET_KEYS: dict[str, AssetKey] = {
     "orders": AssetKey(["orders"]),
     "order_lines": AssetKey(["orders"]),
     "quarantined_orders": AssetKey(["quarantined_orders"]),
+}
+# Reconciliation inputs the order flow writes; the store/3PL/carrier landing tables keep
+# ["reconciliation", <table>] keys until assets land them.
+RECONCILIATION_SOURCE_ASSET_KEYS: dict[str, AssetKey] = {
+    "planned_shipments": AssetKey(["fulfillment_plans"]),
+    "order_decisions": AssetKey(["order_triage"]),
 }
 
 
@@ -53,6 +60,12 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         ):
             name = dbt_resource_props["name"]
             return SOURCE_ASSET_KEYS.get(name, AssetKey([name]))
+        if (
+            dbt_resource_props["resource_type"] == "source"
+            and dbt_resource_props["source_name"] == RECONCILIATION_SOURCE_NAME
+            and dbt_resource_props["name"] in RECONCILIATION_SOURCE_ASSET_KEYS
+        ):
+            return RECONCILIATION_SOURCE_ASSET_KEYS[dbt_resource_props["name"]]
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -7,7 +7,8 @@ from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.resources import WarehouseResource
 
 
-@asset_check(asset="order_triage", blocking=True,
+# On the last step before the writeback, so one gate covers the run's decisions and its plans.
+@asset_check(asset="fulfillment_plans", blocking=True,
              description="Great Expectations suite on this run's decisions and fulfillment plans.")
 def decisions_pass_expectations(context: AssetCheckExecutionContext,
                                 warehouse: WarehouseResource) -> AssetCheckResult:

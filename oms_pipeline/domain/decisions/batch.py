@@ -1,15 +1,16 @@
-"""A batch of orders decided together: signals, one fulfillment plan for the batch, then each decision.
+"""A batch of orders decided together: signals, each decision, and one fulfillment plan for the batch.
 
-The plan is made for the whole batch so orders contend for the same stock (the greedy planner for
-now; the batch optimizer of the routing issue plugs in here through ``planner``). Fraud and note
-signals come from the engines passed in: the trained local note engine by default, and the
-rule-based fraud stand-in until the trained fraud model is wired in.
+The plan is made for the whole batch so orders contend for the same stock: the batch optimizer (MILP)
+by default, any ``planner`` otherwise, or none (``planner=None``) when planning is a later step of
+its own, as in the order flow's ``fulfillment_plans``. Fraud and note signals come from the engines
+passed in: the trained local note engine by default, and the rule-based fraud stand-in until the
+trained fraud model is wired in.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +24,9 @@ from oms_pipeline.domain.decisions.signals import (
 )
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import TriageRules
-from oms_pipeline.domain.orders import Order
+from oms_pipeline.domain.orders import FulfillmentStatus, Order
 from oms_pipeline.domain.routing.model import Instance, Plan, Shipment, SolverInfo
+from oms_pipeline.domain.routing.model import Order as RoutingOrder
 from oms_pipeline.domain.routing.network import (
     FulfillmentNetwork,
     fulfillment_outlook,
@@ -32,11 +34,12 @@ from oms_pipeline.domain.routing.network import (
     routing_instance,
     routing_order,
 )
-from oms_pipeline.domain.routing.optimizer import plan_greedy
+from oms_pipeline.domain.routing.optimizer import plan_fulfillment
 
 FraudEngine = Callable[[Order], FraudAssessment]
 NotesEngine = Callable[[Sequence[Order]], list[NoteTags]]  # batch: engines vectorise
 Planner = Callable[[Instance], Plan]
+SHIPPED = frozenset({FulfillmentStatus.FULFILLED, FulfillmentStatus.RESTOCKED})
 
 
 def local_notes(orders: Sequence[Order]) -> list[NoteTags]:
@@ -57,6 +60,37 @@ class BatchDecisions:
     summaries: dict[str, str]
 
 
+def empty_plan(status: str = "empty") -> Plan:
+    """The plan of a batch with nothing to route."""
+    return Plan(shipments=[], unfulfilled=[], total_cost=0.0, solver=SolverInfo(status=status, gap=None, seconds=0.0))
+
+
+def is_ship_complete(order: Order, note_tags: Iterable[str], rules: TriageRules) -> bool:
+    """Whether the order ships in one parcel or not at all: its note asks so, or it carries a tag the rules name."""
+    tags = {t.casefold() for t in order.tags}
+    return NoteTag.SHIP_COMPLETE.value in {getattr(t, "value", t) for t in note_tags} or bool(
+        tags & {t.casefold() for t in rules.ship_complete_order_tags})
+
+
+def routing_orders(orders: Sequence[Order], ship_complete: Mapping[str, bool], network: FulfillmentNetwork,
+                   rules: TriageRules) -> list[RoutingOrder]:
+    """The orders of a batch as the router sees them, leaving out what has nothing left to ship."""
+    routed = []
+    for order in orders:
+        # Nothing left to ship: a shipped or cancelled order must not take stock from the others.
+        if order.cancelled_at is not None or order.fulfillment_status in SHIPPED:
+            continue
+        one = routing_order(order, network, rules.bundles, ship_complete=ship_complete.get(order.id, False))
+        if one is not None:
+            routed.append(one)
+    return routed
+
+
+def plan_orders(orders: Sequence[RoutingOrder], network: FulfillmentNetwork, planner: Planner) -> Plan:
+    """One plan for all ``orders`` over the network (they contend for its stock and capacity)."""
+    return planner(routing_instance(network, orders)) if orders else empty_plan()
+
+
 def decide_batch(
     orders: Sequence[Order],
     *,
@@ -67,27 +101,17 @@ def decide_batch(
     now: datetime,
     fraud_engine: FraudEngine = rule_based_fraud_assessment,
     notes_engine: NotesEngine = local_notes,
-    planner: Planner = plan_greedy,
+    planner: Planner | None = plan_fulfillment,
     recheck_after: timedelta = DEFAULT_RECHECK_AFTER,
     trace_id: Callable[[Order], str] = lambda _order: uuid.uuid4().hex,
 ) -> BatchDecisions:
-    """Decide every order of a batch against one fulfillment plan made for all of them."""
+    """Decide every order of a batch and, unless ``planner`` is None, plan the batch's fulfillment."""
     notes = {o.id: tags for o, tags in zip(orders, notes_engine(orders), strict=True)}
-    ship_complete_tags = {t.casefold() for t in rules.ship_complete_order_tags}
-    to_route = []
-    for order in orders:
-        if order.cancelled_at is not None:
-            continue
-        ship_complete = NoteTag.SHIP_COMPLETE in notes[order.id].tags or bool(
-            {t.casefold() for t in order.tags} & ship_complete_tags)
-        routed = routing_order(order, network, rules.bundles, ship_complete=ship_complete)
-        if routed is not None:
-            to_route.append(routed)
-    if to_route:
-        plan = planner(routing_instance(network, to_route))
+    if planner is None:
+        plan = empty_plan("not_planned")
     else:
-        plan = Plan(shipments=[], unfulfilled=[], total_cost=0.0, solver=SolverInfo(status="empty", gap=None,
-                                                                                      seconds=0.0))
+        ship_complete = {o.id: is_ship_complete(o, notes[o.id].tags, rules) for o in orders}
+        plan = plan_orders(routing_orders(orders, ship_complete, network, rules), network, planner)
     shipments: dict[str, list[Shipment]] = {}
     for shipment in plan.shipments:
         shipments.setdefault(shipment.order_id, []).append(shipment)

@@ -42,11 +42,21 @@ class NoteTag(StrEnum):
 
 
 class FraudAssessment(_Signal):
-    """A fraud score in [0, 1] with the reasons behind it and the model that produced it."""
+    """A fraud score in [0, 1] with the reasons behind it and the model that produced it.
+
+    ``review_threshold`` is where the engine puts an order in front of a reviewer: for the trained
+    model, the score that fills the review capacity; for the rules stand-in, a fixed 0.8.
+    """
 
     score: float = Field(ge=0, le=1, allow_inf_nan=False)
     reasons: tuple[str, ...] = ()
     model_version: str = Field(min_length=1)
+    review_threshold: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether the engine asks for a person to review the order."""
+        return self.review_threshold is not None and self.score >= self.review_threshold
 
 
 class NoteTags(_Signal):
@@ -98,6 +108,9 @@ class FulfillmentOutlook(_Signal):
 RULES_FRAUD_MODEL_VERSION = "rules-v1"
 
 
+RULES_REVIEW_THRESHOLD = 0.8
+
+
 def rule_based_fraud_assessment(
     order: Order,
     history: Sequence[Order] = (),
@@ -136,7 +149,8 @@ def rule_based_fraud_assessment(
     if any((o.cancel_reason or "").lower() == "fraud" for o in earlier):
         fire("0.4", "an earlier order was cancelled for fraud")
     return FraudAssessment(
-        score=float(min(score, Decimal("1"))), reasons=tuple(reasons), model_version=RULES_FRAUD_MODEL_VERSION
+        score=float(min(score, Decimal("1"))), reasons=tuple(reasons), model_version=RULES_FRAUD_MODEL_VERSION,
+        review_threshold=RULES_REVIEW_THRESHOLD,
     )
 
 

@@ -61,6 +61,7 @@ class Condition(_Strict):
     customer_tag_any: tuple[str, ...] | None = Field(default=None, min_length=1)
     order_tag_any: tuple[str, ...] | None = Field(default=None, min_length=1)
     fraud_score_at_least: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    fraud_review: bool | None = None
     note_tag_any: tuple[NoteTag, ...] | None = Field(default=None, min_length=1)
     financial_status_in: tuple[FinancialStatus, ...] | None = Field(default=None, min_length=1)
     out_of_stock_everywhere: bool | None = None
@@ -246,6 +247,8 @@ def _holds(condition: Condition, facts: _Facts) -> bool:
         checks.append(bool(facts.order_tags & {t.casefold() for t in c.order_tag_any}))
     if c.fraud_score_at_least is not None:
         checks.append(facts.fraud.score >= c.fraud_score_at_least)
+    if c.fraud_review is not None:
+        checks.append(facts.fraud.needs_review == c.fraud_review)
     if c.note_tag_any is not None:
         checks.append(bool(facts.notes.tags & set(c.note_tag_any)))
     if c.financial_status_in is not None:
