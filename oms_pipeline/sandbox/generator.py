@@ -8,7 +8,10 @@ presentment money). Malformed orders are made at render time from a clean truth 
 list of fault kinds, so edits keep the arithmetic of the truth consistent and the fault in place.
 Payments, refunds and fulfillments are recorded as REST ``transactions`` (shop money), ``refunds``
 (lines, shipping refund, refund transaction) and ``fulfillments`` (with a tracking number from
-:func:`tracking_number`), with ids from counters so the seeded history is unchanged.
+:func:`tracking_number`), with ids from counters so the seeded history is unchanged. The order-level
+``transactions`` stay in the truth but are not served on REST order objects (Shopify does not put
+them there): :func:`served_order` drops them, and they are read through ``orders/<id>/transactions.json``
+(:func:`rest_transactions`) or GraphQL ``Order.transactions``.
 """
 
 from __future__ import annotations
@@ -248,6 +251,39 @@ def convert(shop_amount: Decimal, presentment_currency: str) -> Decimal:
 def rest_time(moment: datetime) -> str:
     """REST timestamps: the shop's UTC offset, second precision (``2025-01-10T12:34:56-05:00``)."""
     return moment.astimezone(SHOP_TZ).replace(microsecond=0).isoformat()
+
+
+# Keys of the order truth that Shopify serves as resources of their own, not on REST order objects.
+NOT_ON_REST_ORDER = ("transactions",)
+
+
+def served_order(order: dict[str, Any]) -> dict[str, Any]:
+    """The REST order object as Shopify serves it: the truth without its own-resource keys (a shallow copy)."""
+    return {k: v for k, v in order.items() if k not in NOT_ON_REST_ORDER}
+
+
+def rest_transaction(record: dict[str, Any]) -> dict[str, Any]:
+    """One recorded transaction in Shopify's REST ``Transaction`` shape (``orders/<id>/transactions.json``).
+
+    The resource has no ``refund_id`` (a refund lists its own transactions); what the sandbox does not
+    model (device, location, receipt, staff user) is served as Shopify serves it for an online payment.
+    """
+    return {
+        "id": record.get("id"), "order_id": record.get("order_id"), "kind": record.get("kind"),
+        "gateway": record.get("gateway"), "status": record.get("status"), "message": None,
+        "created_at": record.get("created_at"), "test": record.get("test", False), "authorization": None,
+        "location_id": None, "user_id": None, "parent_id": record.get("parent_id"),
+        "processed_at": record.get("processed_at"), "device_id": None, "error_code": record.get("error_code"),
+        "source_name": "web", "receipt": {}, "currency_exchange_adjustment": None,
+        "amount": record.get("amount"), "currency": record.get("currency"),
+        "payment_id": f"c{record.get('order_id')}.{record.get('id')}", "total_unsettled_set": None,
+        "manual_payment_gateway": False, "admin_graphql_api_id": record.get("admin_graphql_api_id"),
+    }
+
+
+def rest_transactions(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's transactions as ``orders/<id>/transactions.json`` lists them (oldest first)."""
+    return [rest_transaction(t) for t in order.get("transactions") or () if isinstance(t, dict)]
 
 
 def _shop(set_: dict[str, Any]) -> Decimal:
@@ -631,7 +667,10 @@ class OrderGenerator:
 
     def add_transaction(self, order: dict[str, Any], kind: str, amount: Decimal, moment: datetime,
                         *, refund_id: int | None = None, parent_id: int | None = None) -> dict[str, Any]:
-        """Record a successful REST Transaction (shop money) on the order's ``transactions``; returns it."""
+        """Record a successful transaction (shop money) on the truth's ``transactions``; returns it.
+
+        The record keeps ``refund_id`` so the refund's copy can be made; the served shapes are
+        :func:`rest_transaction` and the GraphQL view."""
         tid = TRANSACTION_ID_BASE + self._next("transaction")
         stamp = rest_time(moment)
         transaction = {

@@ -6,6 +6,10 @@ selection set, not produced by resolvers, so a malformed order's bad values reac
 verbatim (``"quantity": "two"``, ``"currencyCode": "XYZ"``) the way a buggy upstream would send
 them, instead of being "fixed" or rejected by scalar serialization.
 
+``nodes(ids:)`` answers ``Order`` and ``FulfillmentOrder`` ids (other kinds of id are null, as an
+unknown id is); ``Order.transactions(first:)`` lists the order's payment transactions, which REST
+serves only through ``orders/<id>/transactions.json``.
+
 Mutations (tags, note, metafields, fulfillment holds) are applied by ``sandbox/writeback.py``; their
 payloads are projected the same way, and they cost 10 points each from the same bucket as queries.
 """
@@ -41,6 +45,7 @@ from oms_pipeline.domain.shopify.query_cost import (
     requested_query_cost,
     select_operation,
 )
+from oms_pipeline.sandbox.generator import convert
 from oms_pipeline.sandbox.limits import CostBucket
 from oms_pipeline.sandbox.paging import (
     CursorError,
@@ -203,6 +208,49 @@ def _shipping_line(line: Any) -> Any:
     }
 
 
+def _transaction_views(records: Any, presentment_currency: Any) -> Any:
+    """``OrderTransaction`` views of the recorded transactions, oldest first; a parent is the view of its own."""
+    if not isinstance(records, list):
+        return records
+    views: dict[Any, dict[str, Any]] = {}
+    out = []
+    for record in records:
+        if not isinstance(record, dict):
+            out.append(record)
+            continue
+        amount, currency = record.get("amount"), record.get("currency")
+        shop = {"amount": gql_decimal(amount), "currencyCode": currency}
+        try:  # the sandbox records shop money; presentment money is at the order's fixed rate
+            presentment = {"amount": gql_decimal(str(convert(Decimal(amount), presentment_currency))),
+                           "currencyCode": presentment_currency}
+        except (TypeError, KeyError, InvalidOperation):
+            presentment = shop
+        gateway = record.get("gateway")
+        view = {
+            "__typename": "OrderTransaction", "id": _gid("OrderTransaction", record.get("id")),
+            "kind": _upper(record.get("kind")), "status": _upper(record.get("status")),
+            "gateway": gateway,
+            "formattedGateway": gateway.replace("_", " ").title() if isinstance(gateway, str) else gateway,
+            "authorizationCode": None, "test": record.get("test", False),
+            "createdAt": gql_time(record.get("created_at")), "processedAt": gql_time(record.get("processed_at")),
+            "amountSet": {"shopMoney": shop, "presentmentMoney": presentment},
+            "parentTransaction": views.get(record.get("parent_id")),
+        }
+        views[record.get("id")] = view
+        out.append(view)
+    return out
+
+
+def _transactions_field(rest: dict[str, Any]) -> Any:
+    """``Order.transactions(first:)``: a list, not a connection; ``first`` keeps the oldest ``first``."""
+    views = _transaction_views(rest.get("transactions") or [], rest.get("presentment_currency"))
+
+    def transactions(args: dict[str, Any]) -> Any:
+        first = args.get("first")
+        return views[:first] if isinstance(views, list) and isinstance(first, int) and first >= 0 else views
+    return transactions
+
+
 def graphql_view(rest: dict[str, Any]) -> dict[str, Any]:
     """The GraphQL ``Order`` view of a REST order element, field names as in the schema.
 
@@ -259,6 +307,7 @@ def graphql_view(rest: dict[str, Any]) -> dict[str, Any]:
         "shippingLines": [_shipping_line(s) for s in rest.get("shipping_lines") or ()],
         # Missing line items stay null (the field is non-null in the schema: that is the bug served).
         "lineItems": None if lines is None else [_line_item(li) for li in lines],
+        "transactions": _transactions_field(rest),
     }
 
 
@@ -361,6 +410,11 @@ class Projector:
             named = get_named_type(field.type)
             if name == "orders":
                 result[key] = self.project(named, self._orders(args, [key]), subs, [key])
+            elif name == "nodes":
+                views = [self._node(gid, [key]) for gid in args["ids"]]
+                result[key] = [None if view is None else
+                               self.project(self._concrete(named, view), view, subs, [key, str(i)])
+                               for i, view in enumerate(views)]
             elif name == "fulfillmentOrder":
                 view = self._fulfillment_order(args["id"], [key])
                 result[key] = None if view is None else self.project(named, view, subs, [key])
@@ -397,6 +451,17 @@ class Projector:
             return None
         with self.store.lock:
             return self.order_view(record)
+
+    def _node(self, gid: Any, path: list[str]) -> dict[str, Any] | None:
+        """The view one ``nodes(ids:)`` id names: an order or a fulfillment order; null for other kinds."""
+        kind, _, number = gid.removeprefix("gid://shopify/").partition("/") if isinstance(gid, str) else ("", "", "")
+        if not gid.startswith("gid://shopify/") or not kind or not number.isdigit():
+            raise RequestError(f"Invalid global id '{gid}'", "argumentLiteralsIncompatible", path)
+        if kind == "Order":
+            return self._order(gid, path)
+        if kind == "FulfillmentOrder":
+            return self._fulfillment_order(gid, path)
+        return None
 
     def order_view(self, record: OrderRecord) -> dict[str, Any]:
         """The ``Order`` view of ``record``, with what apps wrote to it (call under the store lock)."""

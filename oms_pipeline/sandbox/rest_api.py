@@ -1,4 +1,7 @@
-"""REST Admin API (2025-01): ``orders.json``, ``orders/<id>.json`` and ``orders/count.json``.
+"""REST Admin API (2025-01): ``orders.json``, ``orders/<id>.json``, ``orders/count.json`` and
+``orders/<id>/transactions.json``.
+
+Order objects carry no order-level ``transactions`` (as on Shopify): those are their own resource.
 
 Cursor pagination as Shopify does it: the first request carries the filters, every further page
 is reached through the ``Link`` header's ``page_info`` (which encodes the filters and the
@@ -12,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from oms_pipeline.sandbox.generator import rest_transactions, served_order
 from oms_pipeline.sandbox.limits import CallBucket
 from oms_pipeline.sandbox.paging import (
     SORT_VALUES,
@@ -107,6 +111,7 @@ def _limit(params: Mapping[str, str]) -> int:
 
 
 def _select(order: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    order = served_order(order)
     if not fields:
         return order
     wanted = [f.strip() for f in fields.split(",") if f.strip()]
@@ -172,6 +177,14 @@ class RestAPI:
             return 404, {"errors": "Not Found"}, {}
         with self.store.lock:
             return 200, {"order": _select(record.rest(), params.get("fields"))}, {}
+
+    def transactions(self, order_id: str) -> Answer:
+        """``GET orders/<id>/transactions.json``: the order's transactions in the REST ``Transaction`` shape."""
+        record = self.store.get(int(order_id)) if order_id.isdigit() else None
+        if record is None:
+            return 404, {"errors": "Not Found"}, {}
+        with self.store.lock:
+            return 200, {"transactions": rest_transactions(record.order)}, {}
 
     def count(self, params: Mapping[str, str]) -> Answer:
         """``GET orders/count.json``: how many orders match the filters."""

@@ -69,6 +69,7 @@ class SandboxServer:
             Route("/admin/api/{version}/orders.json", self._orders, methods=["GET"]),
             Route("/admin/api/{version}/orders/count.json", self._count, methods=["GET"]),
             Route("/admin/api/{version}/orders/{order_id}.json", self._order, methods=["GET"]),
+            Route("/admin/api/{version}/orders/{order_id}/transactions.json", self._transactions, methods=["GET"]),
             Route("/admin/api/{version}/shopify_payments/disputes.json", self._disputes, methods=["GET"]),
             Route("/slack/services/{team}/{channel}/{secret}", self._slack, methods=["POST"]),
             Route("/api/v2/tickets.json", self._zendesk_ticket, methods=["POST"]),
@@ -211,6 +212,13 @@ class SandboxServer:
         if stop:
             return stop
         status, payload, headers = self.rest.order(request.path_params["order_id"], request.query_params)
+        return _JSON(payload, status_code=status, headers=self._headers(request, headers))
+
+    async def _transactions(self, request: Request) -> Response:
+        stop = await self._gate(request, "rest")
+        if stop:
+            return stop
+        status, payload, headers = self.rest.transactions(request.path_params["order_id"])
         return _JSON(payload, status_code=status, headers=self._headers(request, headers))
 
     async def _count(self, request: Request) -> Response:

@@ -35,7 +35,8 @@ def store_settlements(context: AssetExecutionContext, warehouse: WarehouseResour
                       shopify: ShopifyResource) -> MaterializeResult:
     """Fulfillments (with tracking), refunds (lines, shipping refunds, refund transactions), transactions
     and the shipping the customer paid, of every store order changed since the ``settlements`` cursor,
-    read from REST ``orders.json`` and replaced per order in the ``store_*`` landing tables."""
+    read from REST ``orders.json`` (fulfillments, refunds, shipping lines) and GraphQL ``nodes`` (order
+    transactions), and replaced per order in the ``store_*`` landing tables."""
     wh = warehouse.open()
     with shopify.client() as client:
         run = land_store_settlements(wh, client, shopify.shop_domain, shopify.overlap)

@@ -9,14 +9,18 @@ shipment wins) and moves the cursor.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from oms_pipeline.connectors.http import TransientHTTPError
 from oms_pipeline.connectors.shipstation import ShipStationClient
-from oms_pipeline.connectors.shopify import ShopifyClient
+from oms_pipeline.connectors.shopify import ORDERS_PER_TRANSACTIONS_PAGE, ShopifyAPIError, ShopifyClient
 from oms_pipeline.domain.reconciliation import (
     InputError,
     ParsedInputs,
@@ -27,6 +31,8 @@ from oms_pipeline.domain.reconciliation import (
 )
 from oms_pipeline.storage.reconciliation import land_reconciliation_inputs
 from oms_pipeline.storage.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 SETTLEMENTS_STREAM = "settlements"
 SHIPMENTS_STREAM = "tpl_shipments"
@@ -64,29 +70,83 @@ def land_store_settlements(warehouse: Warehouse, client: ShopifyClient, shop_dom
                            overlap: timedelta = timedelta(minutes=2), batch: int = 500) -> Landing:
     """Fulfillments, refunds, transactions and shipping lines of every store order changed since the
     ``settlements`` high-water mark (less ``overlap``), replaced per order; the mark moves to the newest
-    ``updated_at`` read."""
+    ``updated_at`` read.
+
+    Two sources, as Shopify serves them: REST ``orders.json`` for fulfillments, refunds (with their own
+    transactions) and shipping lines; GraphQL (:meth:`ShopifyClient.order_transactions`, one ``nodes``
+    query per page of orders read) for the order's payment transactions, which REST order objects do
+    not carry. They are put on the order under ``transactions`` before parsing. An order whose
+    transactions cannot be read still lands (without them) and is reported by id; the mark then stops
+    at that order's ``updated_at`` so the next run reads it again.
+    """
     mark = warehouse.high_water_mark(shop_domain, SETTLEMENTS_STREAM)
     since = datetime.fromisoformat(mark) - overlap if mark else None
     run = Landing(cursor=mark)
     now = datetime.now(UTC)
     newest = datetime.fromisoformat(mark) if mark else None
-    parsed = ParsedInputs()
-    pending = 0
+    retry_from: datetime | None = None  # the oldest change whose transactions were not read
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal retry_from
+        parsed = ParsedInputs()
+        unread = _attach_transactions(client, pending, run)
+        for order in pending:
+            parsed.merge(parse_store_order(order, shop_domain, now))
+            stamp = _aware(order.get("updated_at")) if isinstance(order, dict) else None
+            if id(order) in unread and stamp is not None and (retry_from is None or stamp < retry_from):
+                retry_from = stamp
+        run.add(parsed, warehouse)
+        pending.clear()
+
     for order in client.iter_settlement_orders(since):
         run.read += 1
-        parsed.merge(parse_store_order(order, shop_domain, now))
         stamp = _aware(order.get("updated_at")) if isinstance(order, dict) else None
         if stamp is not None and (newest is None or stamp > newest):
             newest = stamp
-        pending += 1
-        if pending >= batch:
-            run.add(parsed, warehouse)
-            parsed, pending = ParsedInputs(), 0
-    run.add(parsed, warehouse)
+        pending.append(order)
+        if len(pending) >= batch:
+            flush()
+    flush()
+    if retry_from is not None and newest is not None:
+        newest = min(newest, retry_from)
     if newest is not None and (mark is None or newest > datetime.fromisoformat(mark)):
         run.cursor = newest.isoformat()
         warehouse.set_high_water_mark(shop_domain, run.cursor, SETTLEMENTS_STREAM)
     return run
+
+
+def _attach_transactions(client: ShopifyClient, orders: list[Any], run: Landing) -> set[int]:
+    """Put each order's payment transactions (GraphQL, one query per page) under ``transactions``;
+    returns the ``id()`` of the orders whose transactions could not be read (each reported by id).
+
+    Orders without a usable id are left alone: the parser refuses them whole anyway.
+    """
+    by_number: dict[int, list[dict[str, Any]]] = {}  # an order changed while paging is listed twice
+    for order in orders:
+        if isinstance(order, dict) and isinstance(order.get("id"), int) and order["id"] > 0:
+            by_number.setdefault(order["id"], []).append(order)
+    numbers = list(by_number)
+    unread: set[int] = set()
+    for start in range(0, len(numbers), ORDERS_PER_TRANSACTIONS_PAGE):
+        page = numbers[start:start + ORDERS_PER_TRANSACTIONS_PAGE]
+        try:
+            found = client.order_transactions(page)
+        except (ShopifyAPIError, TransientHTTPError, httpx.HTTPError) as exc:
+            log.warning("transactions of %d orders not read: %s", len(page), exc)
+            found, reason = {}, f"{type(exc).__name__}: {str(exc)[:200]}"
+        else:
+            reason = "the store did not answer for this order"
+        for number in page:
+            copies = by_number[number]
+            if number in found:
+                for order in copies:
+                    order["transactions"] = found[number]
+            else:
+                unread.update(id(order) for order in copies)
+                run.errors.append(str(InputError("orders", f"order {number}", "transactions",
+                                                 f"not read, landed without them ({reason})")))
+    return unread
 
 
 def land_tpl_shipments(warehouse: Warehouse, client: ShipStationClient, shop_domain: str) -> Landing:
