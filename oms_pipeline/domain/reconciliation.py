@@ -71,8 +71,13 @@ class _Bad(ValueError):
 
 # -- field readers (raise _Bad naming the field) -------------------------------------------------
 
+def _is_object(value: Any) -> bool:
+    # Decoded JSON objects are dicts: the exact-type test spares the slow Mapping ABC check.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _get(obj: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> Any:
-    if not isinstance(obj, Mapping):
+    if not _is_object(obj):
         raise _Bad(path, "expected an object")
     value = obj.get(key)
     if value is None and required:
@@ -141,7 +146,7 @@ def _timestamp(obj: Mapping[str, Any], key: str, path: str, *, required: bool = 
 
 
 def _list(obj: Mapping[str, Any], key: str, path: str) -> list[Any]:
-    value = obj.get(key) if isinstance(obj, Mapping) else None
+    value = obj.get(key) if _is_object(obj) else None
     if value is None:
         return []
     if not isinstance(value, list):
@@ -158,7 +163,7 @@ def parse_store_order(payload: Any, shop_domain: str, landed_at: datetime) -> Pa
     the order and the field); an order without a usable ``id`` or ``currency`` is refused whole.
     """
     out = ParsedInputs()
-    raw_id = payload.get("id") if isinstance(payload, Mapping) else None
+    raw_id = payload.get("id") if _is_object(payload) else None
     ref = f"order {raw_id}" if raw_id is not None else "order ?"
     try:
         order_id = _id(payload, "id", "")
@@ -177,7 +182,7 @@ def parse_store_order(payload: Any, shop_domain: str, landed_at: datetime) -> Pa
             return
         for i, item in enumerate(items):
             try:
-                if not isinstance(item, Mapping):
+                if not _is_object(item):
                     raise _Bad(f"{list_key}[{i}]", "expected an object")
                 parse(item, f"{list_key}[{i}]")
             except _Bad as bad:
@@ -213,9 +218,9 @@ def parse_store_order(payload: Any, shop_domain: str, landed_at: datetime) -> Pa
         lines, lines_amount = [], Decimal(0)
         for j, line in enumerate(_list(item, "refund_line_items", path)):
             lpath = f"{path}.refund_line_items[{j}]"
-            if not isinstance(line, Mapping):
+            if not _is_object(line):
                 raise _Bad(lpath, "expected an object")
-            line_item = line.get("line_item") if isinstance(line, Mapping) else None
+            line_item = line.get("line_item") if _is_object(line) else None
             subtotal = _money(line.get("subtotal_set") or _get(line, "subtotal", lpath), f"{lpath}.subtotal")
             tax = _money(line.get("total_tax_set") or line.get("total_tax") or 0, f"{lpath}.total_tax")
             lines_amount += subtotal + tax
@@ -271,15 +276,15 @@ def parse_shipments(body: Any, shop_domain: str, landed_at: datetime) -> ParsedI
     ``body`` is the decoded JSON: an object with a ``shipments`` array (a bare array is accepted).
     """
     out = ParsedInputs()
-    items = body.get("shipments") if isinstance(body, Mapping) else body
+    items = body.get("shipments") if _is_object(body) else body
     if not isinstance(items, list):
         out.errors.append(InputError("shipments", "body", "shipments", "expected a list of shipments"))
         return out
     for i, shipment in enumerate(items):
-        raw_id = shipment.get("shipmentId") if isinstance(shipment, Mapping) else None
+        raw_id = shipment.get("shipmentId") if _is_object(shipment) else None
         ref = f"shipment {raw_id}" if raw_id is not None else f"shipments[{i}]"
         try:
-            if not isinstance(shipment, Mapping):
+            if not _is_object(shipment):
                 raise _Bad("", "expected a shipment object")
             sid = _id(shipment, "shipmentId", "")
             weight = shipment.get("weight")
