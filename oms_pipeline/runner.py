@@ -6,12 +6,13 @@ instance of ``DAGSTER_HOME``, so runs show in the UI afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,15 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.dbt.definitions import BUILD_WAREHOUSE_MODELS_JOB
+from oms_pipeline.defs.finance.assets import FINANCE_REPORT_ASSET
+from oms_pipeline.defs.finance.definitions import FINANCE_REPORT_JOB
+from oms_pipeline.defs.finance.resources import finance_report_resource
 from oms_pipeline.defs.fraud.definitions import TRAIN_FRAUD_MODEL_JOB
 from oms_pipeline.defs.ingestion.jobs import INGEST_ORDERS_JOB
 from oms_pipeline.defs.ingestion.sensors import PROCESS_ORDERS_JOB
+from oms_pipeline.defs.reconciliation.definitions import LANDING_JOB
+from oms_pipeline.defs.reconciliation.resources import carrier_invoice_dir
+from oms_pipeline.reporting.marts import read_finance_marts
 from oms_pipeline.settings import OmsSettings, ensure_dagster_home
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -30,11 +37,27 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def run_job(settings: OmsSettings, job_name: str, instance: DagsterInstance | None = None,
-            run_config: dict[str, Any] | None = None) -> ExecuteInProcessResult:
+            run_config: dict[str, Any] | None = None, partition_key: str | None = None) -> ExecuteInProcessResult:
     """Execute one job of the code location in-process on the given (or the default) instance."""
     job = build_definitions(settings).resolve_job_def(job_name)
     return job.execute_in_process(run_config={**QUIET_CONSOLE, **(run_config or {})},
-                                  instance=instance or DagsterInstance.get(), raise_on_error=False)
+                                  instance=instance or DagsterInstance.get(), raise_on_error=False,
+                                  partition_key=partition_key)
+
+
+def dbt_log_path(settings: OmsSettings) -> Path:
+    """Where the CLI's runs of dbt jobs write dbt's own output (the Dagster UI has it per run too)."""
+    return settings.data_dir / "logs" / "dbt.log"
+
+
+def _run_dbt_job(settings: OmsSettings, job_name: str, instance: DagsterInstance | None,
+                 partition_key: str | None = None) -> ExecuteInProcessResult:
+    """:func:`run_job` for a job that runs dbt: dagster-dbt echoes every dbt log line to stdout (for
+    compute logs), which would bury the CLI's summary, so it goes to :func:`dbt_log_path` instead."""
+    path = dbt_log_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        return run_job(settings, job_name, instance, partition_key=partition_key)
 
 
 def _metadata(result: ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
@@ -146,7 +169,7 @@ def _failure(result: ExecuteInProcessResult) -> str | None:
 
 def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
     """Build the dbt models (staging and marts) with their tests; a summary."""
-    result = run_job(settings, BUILD_WAREHOUSE_MODELS_JOB, instance)
+    result = _run_dbt_job(settings, BUILD_WAREHOUSE_MODELS_JOB, instance)
     meta = _metadata(result)
     checks = _check_outcomes(result)
     return {
@@ -156,6 +179,36 @@ def run_warehouse_models(settings: OmsSettings, instance: DagsterInstance | None
         "tests_passed": sum(checks.values()),
         "rows": {k: v.get("dagster/row_count") for k, v in meta.items() if v.get("dagster/row_count") is not None},
     }
+
+
+def run_reconciliation_landing(settings: OmsSettings, instance: DagsterInstance | None = None) -> dict[str, Any]:
+    """Land what the store settled, what the 3PL shipped and what the carrier billed; a summary."""
+    result = run_job(settings, LANDING_JOB, instance)
+    meta = _metadata(result)
+    return {"success": result.success, "failure": _failure(result),
+            **{name: {"read": m.get("read"), "errors": m.get("errors")} for name, m in meta.items()}}
+
+
+def run_finance_day(settings: OmsSettings, day: date, instance: DagsterInstance | None = None) -> dict[str, Any]:
+    """Build one as-of day of the reconciliation marts and its finance report; a summary with the day's
+    variances by type and the report's files."""
+    result = _run_dbt_job(settings, FINANCE_REPORT_JOB, instance, partition_key=day.isoformat())
+    meta = _metadata(result)
+    report = meta.get(FINANCE_REPORT_ASSET, {})
+    checks = _check_outcomes(result)
+    summary: dict[str, Any] = {"success": result.success, "failure": _failure(result), "as_of": day.isoformat(),
+                               "tests": len(checks), "tests_passed": sum(checks.values()),
+                               "report_html": report.get("report_html"), "report_pdf": report.get("report_pdf"),
+                               "totals": report.get("totals") or {}, "by_type": {}}
+    if result.success:
+        wh = Warehouse(settings.resolved_warehouse_url)
+        try:
+            marts = read_finance_marts(wh.engine, finance_report_resource(settings).dbt_schema, day)
+        finally:
+            wh.dispose()
+        summary["by_type"] = dict(Counter(marts.variances["variance_type"]))
+        summary["variances"] = marts.variances
+    return summary
 
 
 DEMO_ANCHOR = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -183,6 +236,7 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
     """Sandbox store -> the order flow (poll, validate, decide, write back) twice, with store changes
     between -> dbt; a summary. The sandbox's history is anchored in time, so a second demo sees the
     same orders and, its ledger remembering the first, writes nothing again."""
+    from oms_pipeline.sandbox.carrier_billing import write_shipped_label_invoices
     from oms_pipeline.sandbox.server import SandboxServer
     from oms_pipeline.sandbox.store import SandboxStore
 
@@ -210,7 +264,18 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
         store.advance(40)  # edits, captures, refunds, fulfillments, cancellations, new orders
         clock.advance(timedelta(minutes=1))
         second = run_order_flow(settings, instance)
+        # A day on: the 3PL ships what it was handed, the carrier bills the labels the day after (with
+        # problems planted), everything lands, and that day's reconciliation marts and finance report build.
+        clock.advance(timedelta(days=1, hours=1))
+        shipped = sandbox.shipstation.ship_due()
+        ship_day = (clock.now - timedelta(hours=1)).date()
+        _files, planted = write_shipped_label_invoices(sandbox.shipstation.shipments(), ship_day,
+                                                       carrier_invoice_dir(settings))
+        clock.advance(timedelta(days=1))  # the invoice day
+        landing = run_reconciliation_landing(settings, instance)
         models = run_warehouse_models(settings, instance)
+        finance = run_finance_day(settings, ship_day + timedelta(days=1), instance)
+        reconciliation = _reconciliation_summary(shipped, planted, landing, finance)
         stats = dict(store.stats)
         alerts = {"chat": len(sandbox.notifications.slack_messages), "tickets": len(sandbox.notifications.tickets)}
     wh = Warehouse(settings.resolved_warehouse_url)
@@ -219,13 +284,29 @@ def run_demo(*, orders: int, seed: int, malformed: float, faults: float) -> dict
               "ledger": wh.writeback.ledger_counts(),
               "review_queue": len(wh.writeback.pending_reviews(settings.shop_domain))}
     success = history["success"] and training["success"] and first["success"] and second["success"] \
-        and models["success"]
+        and models["success"] and reconciliation["success"]
     text = _demo_text(settings, orders, seed, malformed, faults, first, second, models, stats, alerts, totals,
-                      history, training)
+                      history, training, reconciliation)
     return {"command": "demo", "success": success, "polls": [first, second], "dbt": models, "totals": totals,
-            "history": history, "fraud_training": training,
+            "history": history, "fraud_training": training, "reconciliation": reconciliation,
             "sandbox_alerts": alerts, "warehouse": settings.resolved_warehouse_url,
             "dagster_home": str(settings.dagster_home), "text": text}
+
+
+def _reconciliation_summary(shipped: int, planted: list[Any], landing: dict[str, Any],
+                            finance: dict[str, Any]) -> dict[str, Any]:
+    """What the demo's reconciliation day found, against the carrier problems the sandbox planted."""
+    summary = {key: value for key, value in finance.items() if key != "variances"}
+    summary.update(shipped=shipped, landing=landing, planted=len(planted), planted_found=0,
+                   success=landing["success"] and finance["success"])
+    variances = finance.get("variances")
+    if variances is not None:
+        def key(order_id: Any, kind: str, amount: Any) -> tuple[str | None, str, float]:
+            return (None if order_id is None or order_id != order_id else str(order_id)), kind, round(float(amount), 2)
+
+        found = {key(r.order_id, r.variance_type, r.amount) for r in variances.itertuples()}
+        summary["planted_found"] = sum(key(c.order_key, c.variance_type, c.amount) in found for c in planted)
+    return summary
 
 
 def sandbox_channels(sandbox: Any) -> dict[str, Any]:
@@ -253,7 +334,7 @@ def _counts(counts: dict[str, Any]) -> str:
 def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, faults: float,
                first: dict[str, Any], second: dict[str, Any], models: dict[str, Any],
                stats: dict[str, Any], alerts: dict[str, int], totals: dict[str, Any],
-               history: dict[str, Any], training: dict[str, Any]) -> str:
+               history: dict[str, Any], training: dict[str, Any], reconciliation: dict[str, Any]) -> str:
     def poll_line(label: str, poll: dict[str, Any]) -> str:
         checks = ", ".join(f"{name} {'passed' if ok else 'FAILED'}" for name, ok in poll["checks"].items())
         return (f"{label}: {poll['events_landed']} order versions landed ({poll['events_already_landed']} seen "
@@ -313,6 +394,24 @@ def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, 
         return (f"  notes: {n['parsed']} parsed by {n['engine']} ({n['engine_version']}), {n['reused']} reused, "
                 f"{n['without_note']} without a note")
 
+    runs = (history, training, first, second, models, reconciliation)
+
+    def reconciliation_lines() -> list[str]:
+        r = reconciliation
+        if not r["success"]:
+            return [f"reconciliation: FAILED ({r['landing'].get('failure') or r.get('failure')})"]
+        landed = ", ".join(f"{name} {m['read']} read" for name, m in r["landing"].items() if isinstance(m, dict))
+        t = r["totals"]
+        return [
+            f"reconciliation day {r['as_of']}: the 3PL shipped {r['shipped']} orders, the carrier billed their "
+            f"labels; landed: {landed}",
+            f"  marts as of {r['as_of']}: {r['tests_passed']}/{r['tests']} tests passed; variances: "
+            f"{_counts(r['by_type']) or 'none'}; the {r['planted']} carrier problems the sandbox planted: "
+            f"{r['planted_found']} found",
+            f"  finance report: shipping charged {t.get('shipping_charged', 0):.2f}, carrier billed "
+            f"{t.get('carrier_billed', 0):.2f}, variance amount {t.get('variance_amount', 0):.2f}; {r['report_html']}",
+        ]
+
     lines = [
         f"oms demo: sandbox store {settings.shop_domain} ({orders} orders, seed {seed}, "
         f"{malformed:.0%} malformed, {faults:.0%} of requests faulted) with "
@@ -338,13 +437,15 @@ def _demo_text(settings: OmsSettings, orders: int, seed: int, malformed: float, 
         lines.append("this demo performed zero new external writes: every decision was already written "
                      "(the ledger remembers earlier runs)")
     lines += [
-        f"dbt: {len(models['models'])} models built, {models['tests_passed']}/{models['tests']} tests passed",
+        f"dbt: {len(models['models'])} models built, {models['tests_passed']}/{models['tests']} tests passed "
+        f"(dbt's output: {dbt_log_path(settings)})",
+        *reconciliation_lines(),
         "sandbox faults injected: " + (", ".join(
             f"{k.removeprefix('fault_')} {v}" for k, v in sorted(stats.items()) if k.startswith("fault_")) or "none"),
         f"warehouse: {settings.resolved_warehouse_url}",
         f"Dagster instance: {settings.dagster_home} (SQLite)",
         "open the UI: oms ui   (Dagster UI with the sandbox and the sensor; then http://127.0.0.1:3000)",
-        f"result: {'OK' if all(r['success'] for r in (history, training, first, second, models)) else 'FAILED'}",
+        f"result: {'OK' if all(r['success'] for r in runs) else 'FAILED'}",
     ]
     return "\n".join(lines)
 

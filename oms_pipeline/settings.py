@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -99,6 +100,12 @@ class OmsSettings(BaseSettings):
     carrier_invoice_dir: Path | None = Field(
         default=None, description="Inbox of carrier invoice CSV files (landed ones move to its landed/ "
         "subfolder); default <data_dir>/carrier_invoices/inbox.")
+    finance_report_start_date: date = Field(
+        default=date(2025, 1, 1), description="First as-of day (a daily partition) of the reconciliation "
+        "marts and the finance report.")
+    reconciliation_promise_days: int = Field(
+        default=5, ge=0, description="Days after an order is placed by which it should have shipped; past "
+        "it, a paid order nothing shipped for is an `unshipped_paid_order` variance.")
 
     # -- order notes ----------------------------------------------------------------------------
     # The Anthropic SDK reads ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL itself; no key is kept here.

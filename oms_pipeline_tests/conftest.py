@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -23,15 +24,30 @@ def load_fixture(name: str) -> dict:
 @pytest.fixture
 def restore_dbt_env():
     """make_dbt_resource writes OMS_DBT_* into os.environ: put them back as they were afterwards."""
+    with _dbt_env_saved():
+        yield
+
+
+@pytest.fixture(scope="module")
+def restore_dbt_env_module():
+    """:func:`restore_dbt_env` for a module's shared fixtures."""
+    with _dbt_env_saved():
+        yield
+
+
+@contextlib.contextmanager
+def _dbt_env_saved():
     from oms_pipeline.storage.dbt_env import DBT_ENV_VARS
 
     saved = {name: os.environ.get(name) for name in DBT_ENV_VARS}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture

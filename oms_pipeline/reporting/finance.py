@@ -51,8 +51,15 @@ TOTAL_LABELS: dict[str, str] = {
     "variances": "Variances",
     "variance_amount": "Variance amount",
     "new_variances": "New variances (first seen on the day)",
+    "resolved_variances": "Resolved since the previous snapshot",
+    "resolved_amount": "Resolved amount",
 }
-COUNT_TOTALS = frozenset({"orders", "variances", "new_variances", "planned_orders"})
+COUNT_TOTALS = frozenset({"orders", "variances", "new_variances", "planned_orders", "resolved_variances"})
+
+
+def _shown_totals(report: FinanceReport) -> list[tuple[str, str]]:
+    """(key, label) of the totals the report has (resolved ones only when there was an earlier snapshot)."""
+    return [(key, label) for key, label in TOTAL_LABELS.items() if key in report.totals]
 HTML_NAME, PDF_NAME, CSV_NAME = "finance_report.html", "finance_report.pdf", "variances.csv"
 
 
@@ -105,7 +112,7 @@ def _orders_on_or_before(frame: pd.DataFrame, created: pd.DataFrame | None, as_o
 
 def build_finance_report(order_lines: pd.DataFrame, shipping_cost: pd.DataFrame, variances: pd.DataFrame,
                          as_of: date, *, order_dates: pd.DataFrame | None = None, top_n: int = 20,
-                         trend_days: int = 30) -> FinanceReport:
+                         trend_days: int = 30, previous_variances: pd.DataFrame | None = None) -> FinanceReport:
     """The finance report of the marts as of ``as_of``.
 
     Args:
@@ -118,6 +125,8 @@ def build_finance_report(order_lines: pd.DataFrame, shipping_cost: pd.DataFrame,
             Without it there is no margin trend and no order is left out by date.
         top_n: how many of the largest variances the top table holds.
         trend_days: the trend window, ending on ``as_of``.
+        previous_variances: the variance snapshot of an earlier as-of day; those of its variances
+            that are gone now count as resolved (``resolved_variances``, ``resolved_amount``).
     """
     built = _days(variances["as_of"]).dropna() if "as_of" in variances and not variances.empty else None
     marts_as_of = built.max() if built is not None and not built.empty else None
@@ -154,6 +163,10 @@ def build_finance_report(order_lines: pd.DataFrame, shipping_cost: pd.DataFrame,
         "variance_amount": _cents(found["amount"].sum()),
         "new_variances": int((found["status"] == "new").sum()),
     }
+    if previous_variances is not None:
+        gone = previous_variances.loc[~previous_variances["variance_key"].isin(found["variance_key"])]
+        totals["resolved_variances"] = len(gone)
+        totals["resolved_amount"] = _cents(_money(gone["amount"]).sum())
 
     grouped = found.groupby("variance_type").agg(count=("amount", "size"), amount=("amount", "sum"),
                                                  new=("status", lambda s: int((s == "new").sum())))
@@ -297,7 +310,7 @@ def render_html(report: FinanceReport, plots: dict[str, bytes]) -> str:
         "Shipping margin = shipping charged to customers - carrier billed.</p>",
         "<h2>Totals</h2>", '<table id="totals"><tbody>',
     ]
-    for key, label in TOTAL_LABELS.items():
+    for key, label in _shown_totals(report):
         value = report.totals[key]
         extra = f" ({report.totals['planned_orders']} orders planned)" if key == "planned_cost" else ""
         parts.append(f'<tr data-key="{key}"><th>{html.escape(label + extra)}</th>'
@@ -362,7 +375,7 @@ def render_pdf(report: FinanceReport, plots: dict[str, bytes]) -> bytes:
     heading("Totals")
     with pdf.table(col_widths=(110, 50), width=160, align="LEFT", text_align=("LEFT", "RIGHT"),
                    first_row_as_headings=False) as table:
-        for key, label in TOTAL_LABELS.items():
+        for key, label in _shown_totals(report):
             row = table.row()
             row.cell(_latin1(label))
             row.cell(format_total(key, report.totals[key]))
@@ -440,7 +453,7 @@ def summary_markdown(report: FinanceReport) -> str:
     """Totals and variances by type as a Markdown table (Dagster metadata)."""
     lines = [f"**Finance report {report.as_of}** ({', '.join(report.currencies) or 'n/a'})", "",
              "| Total | Value |", "|---|---:|"]
-    lines += [f"| {label} | {format_total(key, report.totals[key])} |" for key, label in TOTAL_LABELS.items()]
+    lines += [f"| {label} | {format_total(key, report.totals[key])} |" for key, label in _shown_totals(report)]
     lines += ["", "| Variance type | Count | New | Amount |", "|---|---:|---:|---:|"]
     lines += [f"| {row.variance_type} | {row.count} | {row.new} | {format_amount(row.amount)} |"
               for row in report.by_type.itertuples(index=False) if row.count]

@@ -32,37 +32,59 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class FinanceMarts:
-    """The three marts, and each order's creation time (from the dbt staging view of orders)."""
+    """The three marts (the variances as one day's snapshot), and each order's creation time (from the
+    dbt staging view of orders)."""
 
     order_lines: pd.DataFrame
     shipping_cost: pd.DataFrame
     variances: pd.DataFrame
     order_dates: pd.DataFrame
-    marts_as_of: date | None  # the ``as_of`` var the variances mart was built with
+    marts_as_of: date | None  # the day of the variance snapshot read (the ``as_of`` it was built with)
+    previous_variances: pd.DataFrame | None = None  # the snapshot before it, when there is one
 
 
-def read_finance_marts(engine: Engine, schema: str = DEFAULT_DBT_SCHEMA) -> FinanceMarts:
-    """The marts as DataFrames, read from ``schema`` (where dbt builds them)."""
+def _snapshot_days(conn: sa.Connection, schema: str) -> list[date]:
+    days = pd.read_sql_query(sa.text(f"select distinct as_of from {schema}.reconciliation_variances"), conn)
+    return sorted(pd.to_datetime(days["as_of"]).dt.date)
+
+
+def read_finance_marts(engine: Engine, schema: str = DEFAULT_DBT_SCHEMA, as_of: date | None = None) -> FinanceMarts:
+    """The marts as DataFrames, read from ``schema`` (where dbt builds them).
+
+    The variances mart keeps one snapshot per as-of day: this reads the one of ``as_of`` (or, when that
+    day was not built, the latest before it; the latest of all without ``as_of``) and the one before it.
+    """
     if not _IDENTIFIER.match(schema):
         raise ValueError(f"not a plain schema name: {schema!r}")  # it goes into SQL text
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
-        for mart in FINANCE_MARTS:
+        for mart in FINANCE_MARTS[:2]:
             frames[mart] = pd.read_sql_query(sa.text(f"select * from {schema}.{mart}"), conn)
+        days = _snapshot_days(conn, schema)
+        candidates = [d for d in days if as_of is None or d <= as_of]
+        chosen = candidates[-1] if candidates else None
+        before = candidates[-2] if len(candidates) > 1 else None
+
+        def snapshot(day: date | None) -> pd.DataFrame:
+            query = f"select * from {schema}.reconciliation_variances where as_of = :day"
+            if day is None:  # an empty frame with the mart's columns
+                query = f"select * from {schema}.reconciliation_variances where 1 = 0"
+            return pd.read_sql_query(sa.text(query), conn, params={"day": day} if day else None)
+
+        variances = snapshot(chosen)
+        previous = snapshot(before) if before is not None else None
         order_dates = pd.read_sql_query(
             sa.text(f"select shop_domain, order_id, created_at from {schema}.stg_warehouse__orders"), conn)
-    variances = frames["reconciliation_variances"]
-    built = pd.to_datetime(variances["as_of"], errors="coerce").dropna() if "as_of" in variances else None
-    marts_as_of = built.max().date() if built is not None and not built.empty else None
     return FinanceMarts(order_lines=frames["reconciliation_order_lines"],
                         shipping_cost=frames["reconciliation_shipping_cost"], variances=variances,
-                        order_dates=order_dates, marts_as_of=marts_as_of)
+                        order_dates=order_dates, marts_as_of=chosen, previous_variances=previous)
 
 
 def finance_report_from_marts(marts: FinanceMarts, as_of: date, **options: Any) -> FinanceReport:
     """:func:`~oms_pipeline.reporting.finance.build_finance_report` over marts read from a warehouse."""
     return build_finance_report(marts.order_lines, marts.shipping_cost, marts.variances, as_of,
-                                order_dates=marts.order_dates, **options)
+                                order_dates=marts.order_dates, previous_variances=marts.previous_variances,
+                                **options)
 
 
 def write_report_from_warehouse(warehouse_url: str, as_of: date, out_dir: Path,
@@ -70,7 +92,7 @@ def write_report_from_warehouse(warehouse_url: str, as_of: date, out_dir: Path,
     """Read the marts from ``warehouse_url`` and write the report files into ``out_dir``."""
     engine = sa.create_engine(warehouse_url)
     try:
-        marts = read_finance_marts(engine, schema)
+        marts = read_finance_marts(engine, schema, as_of)
     finally:
         engine.dispose()  # DuckDB: let go of the file for the next writer
     report = finance_report_from_marts(marts, as_of)

@@ -13,9 +13,11 @@ from dagster import AssetKey, materialize
 
 from oms_pipeline.defs.dbt import (
     DBT_PROJECT_DIR,
+    build_reconciliation_dbt_models,
     dbt_env_for_url,
     ensure_dbt_manifest,
     make_dbt_resource,
+    reconciliation_day_partitions,
     warehouse_dbt_models,
 )
 from oms_pipeline.resources import WarehouseResource
@@ -177,18 +179,22 @@ def test_manifest_parses_without_a_database(tmp_path: Path, monkeypatch):
 
 def test_asset_graph_maps_sources_to_the_orders_asset():
     specs = {spec.key: spec for spec in warehouse_dbt_models.specs}
-    assert {
-        AssetKey("stg_warehouse__orders"),
-        AssetKey("stg_warehouse__order_lines"),
-        AssetKey("orders_daily"),
-        AssetKey("reconciliation_order_lines"),
-        AssetKey("reconciliation_shipping_cost"),
-        AssetKey("reconciliation_variances"),
-    } <= set(specs)
-    # The plans the order flow makes feed the finance marts: lineage shows it.
-    planned = specs[AssetKey("stg_warehouse__planned_shipments")]
+    assert {AssetKey("stg_warehouse__orders"), AssetKey("stg_warehouse__order_lines"),
+            AssetKey("orders_daily")} <= set(specs)
+    # The reconciliation models are their own, daily-partitioned set.
+    partitions = reconciliation_day_partitions("2025-01-01")
+    reconciliation = build_reconciliation_dbt_models(partitions)
+    finance_specs = {spec.key: spec for spec in reconciliation.specs}
+    marts = {AssetKey("reconciliation_order_lines"), AssetKey("reconciliation_shipping_cost"),
+             AssetKey("reconciliation_variances")}
+    assert marts <= set(finance_specs) and not marts & set(specs)
+    assert reconciliation.partitions_def == partitions
+    # The plans the order flow makes feed the finance marts, and its 3PL handoffs say whose orders they are.
+    planned = finance_specs[AssetKey("stg_warehouse__planned_shipments")]
     assert AssetKey("fulfillment_plans") in {d.asset_key for d in planned.deps}
-    for spec in specs.values():
+    handoffs = finance_specs[AssetKey("stg_gateway__tpl_handoffs")]
+    assert {d.asset_key for d in handoffs.deps} == {AssetKey("tpl_handoff")}
+    for spec in [*specs.values(), *finance_specs.values()]:
         assert spec.group_name == "warehouse_models"
         assert "dbt" in spec.kinds
     assert {d.asset_key for d in specs[AssetKey("stg_warehouse__orders")].deps} == {AssetKey("orders")}

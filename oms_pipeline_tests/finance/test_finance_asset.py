@@ -17,8 +17,9 @@ from oms_pipeline.defs.dbt.resources import DBT_ENV_VARS
 from oms_pipeline.defs.finance.assets import MART_ASSET_KEYS, build_finance_report_asset
 from oms_pipeline.defs.finance.definitions import FINANCE_REPORT_JOB, build_finance_definitions
 from oms_pipeline.defs.finance.resources import FinanceReportResource
+from oms_pipeline.defs.reconciliation.definitions import build_reconciliation_definitions
 from oms_pipeline.reporting.finance import VARIANCES_CSV_HEADER
-from oms_pipeline.resources import WarehouseResource
+from oms_pipeline.resources import WarehouseResource, resources_from_settings
 from oms_pipeline.settings import OmsSettings
 
 
@@ -53,8 +54,8 @@ def test_finance_definitions_are_daily_partitioned_on_the_mart_keys(tmp_path: Pa
     settings = OmsSettings(data_dir=tmp_path)
     finance = build_finance_definitions(settings, start_date="2025-02-01")
     # Merged as the code location merges them: the mart keys are the dbt models' assets.
-    warehouse = WarehouseResource(url=settings.resolved_warehouse_url)
-    defs = Definitions.merge(finance, build_dbt_definitions(settings), Definitions(resources={"warehouse": warehouse}))
+    defs = Definitions.merge(finance, build_dbt_definitions(settings), build_reconciliation_definitions(settings),
+                             Definitions(resources=resources_from_settings(settings)))
     graph = defs.resolve_asset_graph()
     node = graph.get(AssetKey("finance_report"))
     assert set(node.parent_keys) == set(MART_ASSET_KEYS)

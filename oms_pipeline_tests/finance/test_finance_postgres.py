@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.defs.dbt.resources import make_dbt_resource
-from oms_pipeline.offline.reconcile import RECONCILIATION_MARTS, load_invoices, load_orders, load_shipments
+from oms_pipeline.offline.reconcile import FILE_SCOPE, RECONCILIATION_MARTS, load_invoices, load_orders, load_shipments
 from oms_pipeline.reporting.finance import VARIANCE_TYPES, write_finance_report
 from oms_pipeline.reporting.marts import finance_report_from_marts, read_finance_marts
 from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
@@ -33,7 +33,7 @@ def test_finance_report_on_postgresql_marts(postgres_schema_url: str, tmp_path, 
     try:
         dbt = make_dbt_resource(postgres_schema_url, "postgres", schema=output_schema)
         args = ["build", "--select", " ".join(f"+{m}" for m in RECONCILIATION_MARTS),
-                "--vars", json.dumps({"as_of": data.as_of.isoformat()})]
+                "--vars", json.dumps({"as_of": data.as_of.isoformat(), **FILE_SCOPE})]
         invocation = dbt.cli(args, raise_on_error=False).wait()
         assert invocation.is_successful(), invocation.get_error()
         marts = read_finance_marts(engine, output_schema)

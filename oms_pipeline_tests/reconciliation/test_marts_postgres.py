@@ -12,7 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.defs.dbt.resources import make_dbt_resource
-from oms_pipeline.offline.reconcile import RECONCILIATION_MARTS, load_invoices, load_orders, load_shipments
+from oms_pipeline.offline.reconcile import (
+    FILE_SCOPE,
+    RECONCILIATION_MARTS,
+    load_invoices,
+    load_orders,
+    load_shipments,
+)
 from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
@@ -58,7 +64,7 @@ def test_reconciliation_marts_on_postgresql(postgres_schema_url: str, tmp_path):
     try:
         dbt = make_dbt_resource(postgres_schema_url, "postgres", schema=output_schema)
         args = ["build", "--select", " ".join(f"+{m}" for m in RECONCILIATION_MARTS),
-                "--vars", json.dumps({"as_of": data.as_of.isoformat()})]
+                "--vars", json.dumps({"as_of": data.as_of.isoformat(), **FILE_SCOPE})]
         invocation = dbt.cli(args, raise_on_error=False).wait()
         assert invocation.is_successful(), invocation.get_error()
         engine = sa.create_engine(postgres_schema_url, poolclass=sa.NullPool)
@@ -73,6 +79,17 @@ def test_reconciliation_marts_on_postgresql(postgres_schema_url: str, tmp_path):
         assert found == Counter((v.order_id, v.variance_type, v.amount) for v in data.truth)
         assert Decimal(planned) == Decimal("8.13")
         assert lines > 120
+        # The next day's build (incremental, delete+insert on as_of) adds its snapshot and keeps this one.
+        next_day = data.as_of + timedelta(days=1)
+        args[-1] = json.dumps({"as_of": next_day.isoformat(), **FILE_SCOPE})
+        invocation = dbt.cli(args, raise_on_error=False).wait()
+        assert invocation.is_successful(), invocation.get_error()
+        with engine.connect() as conn:
+            per_day = dict(conn.execute(sa.text(
+                f"select as_of, count(*) from {output_schema}.reconciliation_variances group by as_of")).all())
+        engine.dispose()
+        assert per_day[data.as_of] == len(data.truth)
+        assert set(per_day) == {data.as_of, next_day} and per_day[next_day] >= per_day[data.as_of]
     finally:
         engine = sa.create_engine(postgres_schema_url, poolclass=sa.NullPool)
         with engine.begin() as conn:

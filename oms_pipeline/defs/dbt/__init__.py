@@ -5,6 +5,8 @@ from oms_pipeline.defs.dbt.assets import (
     DBT_PROJECT,
     SOURCE_ASSET_KEYS,
     WarehouseDbtTranslator,
+    build_reconciliation_dbt_models,
+    reconciliation_day_partitions,
     warehouse_dbt_models,
 )
 from oms_pipeline.defs.dbt.resources import (
@@ -22,10 +24,12 @@ __all__ = [
     "DBT_PROJECT_DIR",
     "SOURCE_ASSET_KEYS",
     "WarehouseDbtTranslator",
+    "build_reconciliation_dbt_models",
     "dbt_env_for_url",
     "dbt_project",
     "ensure_dbt_manifest",
     "make_dbt_resource",
+    "reconciliation_day_partitions",
     "target_for_url",
     "warehouse_dbt_models",
 ]

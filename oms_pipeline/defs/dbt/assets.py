@@ -1,10 +1,24 @@
-"""The dbt models as Dagster assets, in one lineage graph with the Python ingestion assets."""
+"""The dbt models as Dagster assets, in one lineage graph with the Python ingestion assets.
+
+Two sets: the warehouse models (staging views and the order marts), rebuilt whole; and the
+reconciliation models (``models/reconciliation``), daily-partitioned by as-of day, each partition a
+``dbt build`` with that day as the ``as_of`` var.
+"""
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotation at runtime.
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, Output
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    Output,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -19,9 +33,12 @@ from oms_pipeline.defs.dbt.resources import (
     default_dbt_target,
     ensure_dbt_manifest,
 )
+from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
 from oms_pipeline.resources import WarehouseResource
 
 DBT_GROUP = "warehouse_models"
+# The daily-partitioned models: everything under models/reconciliation.
+RECONCILIATION_MODELS = "path:models/reconciliation"
 DBT_SOURCE_NAME = "warehouse"
 RECONCILIATION_SOURCE_NAME = "reconciliation"
 
@@ -37,6 +54,7 @@ SOURCE_ASSET_KEYS: dict[str, AssetKey] = {
 RECONCILIATION_SOURCE_ASSET_KEYS: dict[str, AssetKey] = {
     "planned_shipments": AssetKey(["fulfillment_plans"]),
     "order_decisions": AssetKey(["order_triage"]),
+    "writeback_ledger": AssetKey(["tpl_handoff"]),  # its done handoffs say which orders are the 3PL's
 }
 
 
@@ -87,10 +105,31 @@ _TARGET = default_dbt_target()
 DBT_PROJECT = dbt_project(_TARGET)
 
 
+def _with_row_counts(events: Iterable[Any], manifest: Mapping[str, Any], warehouse: WarehouseResource
+                     ) -> Iterator[Any]:
+    """The events of a finished dbt invocation, each model's output with its row count.
+
+    Only once dbt has exited: DuckDB allows one writing process per file, so the counts are read after."""
+    def unique_id(event: Any) -> str | None:
+        value = event.metadata.get("unique_id") if isinstance(event, Output) else None
+        return getattr(value, "value", value)
+
+    built = {unique_id(event) for event in events} - {None}
+    relations = {uid: node["relation_name"] for uid, node in manifest["nodes"].items()
+                 if uid in built and node.get("relation_name")}
+    counts = warehouse.open().row_counts(relations.values())
+    for event in events:
+        relation = relations.get(unique_id(event))
+        if relation in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[relation]})
+        yield event
+
+
 @dbt_assets(
     manifest=ensure_dbt_manifest(_TARGET),
     project=DBT_PROJECT,
     name="warehouse_dbt_models",
+    exclude=RECONCILIATION_MODELS,
     dagster_dbt_translator=WarehouseDbtTranslator(warehouse_kind=_TARGET),
 )
 def warehouse_dbt_models(
@@ -102,17 +141,51 @@ def warehouse_dbt_models(
     reported as asset checks); a failing test stops the models downstream of it. Reads the
     `orders` / `order_lines` tables the `orders` asset writes and builds into the dbt schema
     (`analytics` by default), never beside the landing tables. Each model reports its row count.
+    The reconciliation models are built per as-of day by `reconciliation_dbt_models`.
     """
     invocation = dbt.cli(["build"], context=context)
-    # Hold the events until dbt has exited: DuckDB allows one writing process per file, so the
-    # row counts can only be read afterwards.
     events = list(invocation.stream())
-    nodes = invocation.get_artifact("manifest.json")["nodes"]
-    relations = {uid: node["relation_name"] for uid, node in nodes.items() if node.get("relation_name")}
-    counts = warehouse.open().row_counts(relations.values())
-    for event in events:
-        unique_id = event.metadata.get("unique_id") if isinstance(event, Output) else None
-        relation = relations.get(getattr(unique_id, "value", unique_id))
-        if relation in counts:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[relation]})
-        yield event
+    yield from _with_row_counts(events, invocation.get_artifact("manifest.json"), warehouse)
+
+
+def reconciliation_day_partitions(start_date: str) -> DailyPartitionsDefinition:
+    """One partition per as-of day (UTC) from ``start_date`` (``YYYY-MM-DD``): the reconciliation
+    marts and the finance report share them, so a report's day is its marts' day."""
+    return DailyPartitionsDefinition(start_date=start_date)
+
+
+def build_reconciliation_dbt_models(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
+    """The reconciliation dbt models (``models/reconciliation``) as one daily-partitioned asset set."""
+
+    @dbt_assets(
+        manifest=ensure_dbt_manifest(_TARGET),
+        project=DBT_PROJECT,
+        name="reconciliation_dbt_models",
+        select=RECONCILIATION_MODELS,
+        partitions_def=partitions_def,
+        # A backfill is one run that builds its days oldest first: the staging views are shared, so two
+        # days must never build at once, and each day's variance snapshot reads the inputs known by then.
+        backfill_policy=BackfillPolicy.single_run(),
+        dagster_dbt_translator=WarehouseDbtTranslator(warehouse_kind=_TARGET),
+    )
+    def reconciliation_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
+                                  warehouse: WarehouseResource,
+                                  reconciliation: ReconciliationResource) -> Iterator[Any]:
+        """Build the reconciliation models for each as-of day of the run (a partition, or a backfill's
+        range, oldest first): staging of the store, 3PL, carrier and gateway inputs known by that day's
+        end, then `reconciliation_order_lines`, `reconciliation_shipping_cost` (the state as of the
+        latest day built) and `reconciliation_variances` (one snapshot per day: the day's rows are
+        replaced, the other days' kept). Each model's tests run right after it; a failing day stops the
+        run. Vars: `as_of`, `reconciliation_promise_days` (OMS_RECONCILIATION_PROMISE_DAYS).
+        """
+        days = sorted(context.partition_keys)
+        invocation = None
+        for day in days:
+            dbt_vars = {"as_of": day, "reconciliation_promise_days": reconciliation.promise_days}
+            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+            events = list(invocation.stream())  # raises on a failed build: later days are not built
+            context.log.info(f"reconciliation models built as of {day}")
+        # One materialization per model covers every day of the run.
+        yield from _with_row_counts(events, invocation.get_artifact("manifest.json"), warehouse)
+
+    return reconciliation_dbt_models

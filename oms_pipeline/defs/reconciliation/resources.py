@@ -1,4 +1,4 @@
-"""Where carrier invoice files arrive."""
+"""Where carrier invoice files arrive, and the delivery promise the reconciliation marts hold orders to."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class ReconciliationResource(ConfigurableResource):
     """The carrier invoice inbox (landed files move to its ``landed/``, unreadable ones to ``rejected/``)."""
 
     carrier_invoice_dir: str
+    promise_days: int = 5  # days after the order by which it should have shipped
 
     @property
     def inbox(self) -> Path:
@@ -27,4 +28,5 @@ def carrier_invoice_dir(settings: OmsSettings) -> Path:
 
 def reconciliation_resource(settings: OmsSettings) -> ReconciliationResource:
     """The resource from ``OMS_*`` settings."""
-    return ReconciliationResource(carrier_invoice_dir=str(carrier_invoice_dir(settings)))
+    return ReconciliationResource(carrier_invoice_dir=str(carrier_invoice_dir(settings)),
+                                  promise_days=settings.reconciliation_promise_days)

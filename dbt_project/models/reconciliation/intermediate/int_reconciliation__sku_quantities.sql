@@ -1,10 +1,12 @@
 {{ config(materialized='table') }}
 -- Units per order and SKU as each party sees them: ordered and cancelled (store order and refunds),
--- fulfilled (store fulfillments), shipped (live 3PL shipments). One row per (shop_domain, order_id, sku).
+-- fulfilled (store fulfillments), shipped (live 3PL shipments), and how many of them the 3PL should ship
+-- (tpl_expected_qty: the plan's 3PL units; the store's own locations ship the rest). One row per
+-- (shop_domain, order_id, sku).
 -- Lines without a SKU are keyed `line:<line_id>` so they never merge with another line.
 with order_lines as (
 
-    select * from {{ ref('stg_warehouse__order_lines') }}
+    select * from {{ ref('int_reconciliation__order_lines') }}
     where requires_shipping
 
 ),
@@ -85,17 +87,45 @@ movements as (
     union all
     select shop_domain, order_id, sku, 0, 0, 0, quantity, null from shipped
 
+),
+
+totals as (
+
+    select
+        shop_domain,
+        order_id,
+        sku,
+        cast(sum(ordered_qty) as bigint) as ordered_qty,
+        cast(sum(cancelled_qty) as bigint) as cancelled_qty,
+        cast(sum(ordered_qty) - sum(cancelled_qty) as bigint) as expected_qty,
+        cast(sum(fulfilled_qty) as bigint) as fulfilled_qty,
+        cast(sum(shipped_qty) as bigint) as shipped_qty,
+        cast(max(unit_price) as numeric(20, 4)) as unit_price
+    from movements
+    group by shop_domain, order_id, sku
+
+),
+
+planned_orders as (
+
+    select distinct shop_domain, order_id from {{ ref('int_reconciliation__planned_3pl_units') }}
+
 )
 
 select
-    shop_domain,
-    order_id,
-    sku,
-    cast(sum(ordered_qty) as bigint) as ordered_qty,
-    cast(sum(cancelled_qty) as bigint) as cancelled_qty,
-    cast(sum(ordered_qty) - sum(cancelled_qty) as bigint) as expected_qty,
-    cast(sum(fulfilled_qty) as bigint) as fulfilled_qty,
-    cast(sum(shipped_qty) as bigint) as shipped_qty,
-    cast(max(unit_price) as numeric(20, 4)) as unit_price
-from movements
-group by shop_domain, order_id, sku
+    totals.*,
+    -- what the 3PL should ship: the plan's 3PL units (never more than still expected), or all of it unplanned
+    -- (and all of every order when the scope is all_orders)
+    cast(case
+        when planned_orders.order_id is null or '{{ reconciliation_tpl_scope() }}' = 'all_orders'
+            then totals.expected_qty
+        else least(coalesce(planned.tpl_planned_qty, 0), totals.expected_qty)
+    end as bigint) as tpl_expected_qty
+from totals
+left join planned_orders
+    on totals.shop_domain = planned_orders.shop_domain
+    and totals.order_id = planned_orders.order_id
+left join {{ ref('int_reconciliation__planned_3pl_units') }} as planned
+    on totals.shop_domain = planned.shop_domain
+    and totals.order_id = planned.order_id
+    and totals.sku = planned.sku

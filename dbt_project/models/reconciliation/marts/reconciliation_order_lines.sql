@@ -10,7 +10,7 @@ with quantities as (
 
 orders as (
 
-    select * from {{ ref('stg_warehouse__orders') }}
+    select * from {{ ref('int_reconciliation__orders') }}
 
 )
 

@@ -4,7 +4,7 @@
 -- Grain: one row per (shop_domain, order_id) of a store order.
 with orders as (
 
-    select * from {{ ref('stg_warehouse__orders') }}
+    select * from {{ ref('int_reconciliation__orders') }}
 
 ),
 

@@ -1,16 +1,25 @@
-{{ config(materialized='table') }}
--- One row per variance between what the store charged, what the 3PL shipped and what the carrier billed.
--- Vars: `as_of` (date, default today) decides which orders are past their promise;
--- `reconciliation_promise_days` (default 5) is the promise: created_at + that many days.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of',
+        on_schema_change='sync_all_columns'
+    )
+}}
+-- One row per variance between what the store charged, what the 3PL shipped and what the carrier billed,
+-- per as-of day: each daily partition (a build with var `as_of`) replaces that day's snapshot and keeps
+-- the others, so finance sees when a variance appeared and when it went away.
+-- Vars: `as_of` (date, default today; see the reconciliation_as_of macro): what was known by that day's
+-- end; `reconciliation_promise_days` (default 5) is the promise: created_at + that many days.
 -- `amount` is the money at stake, positive, in the order's (or the invoice's) currency.
-{%- set as_of = var('as_of', run_started_at.strftime('%Y-%m-%d')) %}
+{%- set as_of = reconciliation_as_of() %}
 {%- set promise_days = var('reconciliation_promise_days', 5) | int %}
 with orders as (
 
     select
         *,
         cast({{ to_utc('created_at') }} as date) + {{ promise_days }} as promised_by
-    from {{ ref('stg_warehouse__orders') }}
+    from {{ ref('int_reconciliation__orders') }}
 
 ),
 
@@ -62,6 +71,7 @@ order_status as (
         orders.order_name,
         orders.promised_by,
         orders.is_cancelled,
+        orders.is_tpl_order,
         -- captured net of refunds; orders with no landed transactions fall back on the store's status
         case
             when payments.order_id is not null then payments.net_captured
@@ -120,6 +130,7 @@ fulfilled_without_shipment as (
     from order_status
     where fulfilled_qty > 0
         and live_shipment_count = 0
+        and is_tpl_order
 
 ),
 
@@ -130,16 +141,16 @@ quantity_mismatch as (
         quantities.order_id,
         'quantity_mismatch' as variance_type,
         quantities.order_id || ':' || quantities.sku as variance_ref,
-        abs(quantities.shipped_qty - quantities.expected_qty) * coalesce(quantities.unit_price, 0) as amount,
-        'sku ' || quantities.sku || ': expected ' || cast(quantities.expected_qty as varchar)
-            || ', 3PL shipped ' || cast(quantities.shipped_qty as varchar) as detail,
+        abs(quantities.shipped_qty - quantities.tpl_expected_qty) * coalesce(quantities.unit_price, 0) as amount,
+        'sku ' || quantities.sku || ': expected ' || cast(quantities.tpl_expected_qty as varchar)
+            || ' from the 3PL, 3PL shipped ' || cast(quantities.shipped_qty as varchar) as detail,
         order_status.first_ship_date as first_seen
     from quantities
     inner join order_status
         on quantities.shop_domain = order_status.shop_domain
         and quantities.order_id = order_status.order_id
     where order_status.live_shipment_count > 0
-        and quantities.shipped_qty <> quantities.expected_qty
+        and quantities.shipped_qty <> quantities.tpl_expected_qty
 
 ),
 

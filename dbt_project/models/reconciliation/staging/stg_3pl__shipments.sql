@@ -1,4 +1,4 @@
--- 3PL shipments (labels), renamed. One row per (shop_domain, shipment_id).
+-- 3PL shipments (labels) made by the as-of day, renamed. One row per (shop_domain, shipment_id).
 with source as (
 
     select * from {{ source('reconciliation', 'tpl_shipments') }}
@@ -20,3 +20,5 @@ select
     cast(weight_kg as numeric(14, 4)) as weight_kg,
     cast(shipment_cost as numeric(20, 4)) as shipment_cost
 from source
+-- a label exists from its creation; ShipStation dates the shipment by the day it ships
+where coalesce({{ dated_by_as_of('ship_date') }}, {{ known_by_as_of('create_date') }}, true)

@@ -1,4 +1,4 @@
--- Carrier invoice charge lines, renamed and typed. One row per (invoice_number, line_no).
+-- Carrier invoice charge lines invoiced by the as-of day, renamed and typed. One row per (invoice_number, line_no).
 with source as (
 
     select * from {{ source('reconciliation', 'carrier_invoice_lines') }}
@@ -18,3 +18,4 @@ select
     -- the charges a label is quoted with; anything else is a surcharge
     charge_type in ('base', 'fuel', 'residential') as is_standard_charge
 from source
+where {{ dated_by_as_of('invoice_date') }}

@@ -1,4 +1,4 @@
--- Store fulfillments, renamed. One row per (shop_domain, fulfillment_id).
+-- Store fulfillments made by the as-of day, renamed. One row per (shop_domain, fulfillment_id).
 with source as (
 
     select * from {{ source('reconciliation', 'store_fulfillments') }}
@@ -18,6 +18,7 @@ renamed as (
         tracking_company,
         tracking_number
     from source
+    where {{ known_by_as_of('created_at') }}
 
 )
 

@@ -3,6 +3,13 @@ with source as (
 
     select * from {{ source('reconciliation', 'store_refund_lines') }}
 
+),
+
+known as (
+
+    -- only lines of the refunds made by the as-of day
+    select shop_domain, refund_id from {{ ref('stg_store__refunds') }}
+
 )
 
 select
@@ -19,3 +26,7 @@ select
     cast(subtotal as numeric(20, 4)) as subtotal,
     cast(total_tax as numeric(20, 4)) as total_tax
 from source
+where exists (
+    select 1 from known
+    where known.shop_domain = source.shop_domain and known.refund_id = source.refund_id
+)

@@ -1,4 +1,4 @@
--- Order transactions, renamed, with the money they moved. One row per (shop_domain, transaction_id).
+-- Order transactions processed by the as-of day, renamed, with the money they moved. One row per (shop_domain, transaction_id).
 with source as (
 
     select * from {{ source('reconciliation', 'store_transactions') }}
@@ -20,3 +20,4 @@ select
     (kind in ('sale', 'capture') and status = 'success') as is_capture,
     (kind = 'refund' and status = 'success') as is_refund
 from source
+where coalesce({{ known_by_as_of('processed_at') }}, true)  -- an undated transaction counts from the start
