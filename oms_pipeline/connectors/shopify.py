@@ -309,19 +309,22 @@ class ShopifyClient:
             first["updated_at_min"] = window.start.isoformat()
         if window.end:
             first["updated_at_max"] = window.end.isoformat()
-        params: dict[str, Any] | None = first
-        url: str = f"/admin/api/{self.api_version}/orders.json"
+        for order in self._rest_pages(f"/admin/api/{self.api_version}/orders.json", first, "orders"):
+            self.stats.orders += 1
+            yield OrderEvent.from_payload("rest", order)
+
+    def _rest_pages(self, url: str, params: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
+        """The ``key`` elements of every page of a REST list, following ``Link`` ``rel="next"`` pages."""
+        next_params: dict[str, Any] | None = params
         while True:
-            response = self._rest_get(url, params)
+            response = self._rest_get(url, next_params)
             self.stats.pages += 1
-            for order in response.json()["orders"]:
-                self.stats.orders += 1
-                yield OrderEvent.from_payload("rest", order)
+            yield from response.json()[key]
             next_url = next_link(response.headers.get("Link"))
             if not next_url:
                 return
             # The next page's URL carries page_info and limit only; Shopify refuses other params.
-            url, params = next_url, None
+            url, next_params = next_url, None
 
     def iter_disputes(self) -> Iterator[dict[str, Any]]:
         """Every Shopify Payments dispute of the shop (REST ``shopify_payments/disputes.json``), newest first.
@@ -329,34 +332,18 @@ class ShopifyClient:
         Disputes are few and change status until finalized, so they are read whole each time.
         Needs the ``shopify_payments_disputes`` (or ``shopify_payments``) access scope.
         """
-        params: dict[str, Any] | None = {"limit": REST_PAGE_LIMIT}
-        url: str = f"/admin/api/{self.api_version}/shopify_payments/disputes.json"
-        while True:
-            response = self._rest_get(url, params)
-            self.stats.pages += 1
-            yield from response.json()["disputes"]
-            next_url = next_link(response.headers.get("Link"))
-            if not next_url:
-                return
-            url, params = next_url, None
+        yield from self._rest_pages(f"/admin/api/{self.api_version}/shopify_payments/disputes.json",
+                                    {"limit": REST_PAGE_LIMIT}, "disputes")
 
     def iter_settlement_orders(self, updated_at_min: datetime | None = None) -> Iterator[dict[str, Any]]:
         """REST order objects changed since ``updated_at_min`` (all when None), oldest change first, with
         only what reconciliation reads: totals, ``shipping_lines``, ``line_items``, ``fulfillments`` and
         ``refunds`` (order-level transactions are not on REST orders: see :meth:`order_transactions`)."""
-        params: dict[str, Any] | None = {"status": "any", "limit": REST_PAGE_LIMIT, "order": "updated_at asc",
-                                         "fields": SETTLEMENT_FIELDS}
+        params: dict[str, Any] = {"status": "any", "limit": REST_PAGE_LIMIT, "order": "updated_at asc",
+                                  "fields": SETTLEMENT_FIELDS}
         if updated_at_min is not None:
             params["updated_at_min"] = updated_at_min.isoformat()
-        url: str = f"/admin/api/{self.api_version}/orders.json"
-        while True:
-            response = self._rest_get(url, params)
-            self.stats.pages += 1
-            yield from response.json()["orders"]
-            next_url = next_link(response.headers.get("Link"))
-            if not next_url:
-                return
-            url, params = next_url, None
+        yield from self._rest_pages(f"/admin/api/{self.api_version}/orders.json", params, "orders")
 
     def _rest_get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
         def read(response: httpx.Response) -> httpx.Response:
