@@ -190,7 +190,7 @@ def test_asset_graph_maps_sources_to_the_orders_asset():
     assert marts <= set(finance_specs) and not marts & set(specs)
     assert reconciliation.partitions_def == partitions
     # The plans the order flow makes feed the finance marts, and its 3PL handoffs say whose orders they are.
-    planned = finance_specs[AssetKey("stg_warehouse__planned_shipments")]
+    planned = finance_specs[AssetKey("stg_warehouse__planned_shipment_lines")]
     assert AssetKey("fulfillment_plans") in {d.asset_key for d in planned.deps}
     handoffs = finance_specs[AssetKey("stg_gateway__tpl_handoffs")]
     assert {d.asset_key for d in handoffs.deps} == {AssetKey("tpl_handoff")}

@@ -1,38 +1,16 @@
--- The planned cost of shipping each order: the shipments of its latest decision's plan.
--- One row per (shop_domain, order_id). planned_shipments repeats a shipment's cost on each of its
--- lines, so the cost is taken once per (location, service).
-with decisions as (
+-- The planned cost of shipping each order: the shipments of its plan in force.
+-- One row per (shop_domain, order_id). A shipment's cost repeats on each of its lines, so it is taken
+-- once per (location, service).
+with shipments as (
 
     select
         shop_domain,
         order_id,
-        trace_id,
-        row_number() over (partition by shop_domain, order_id order by decided_at desc, trace_id desc) as recency
-    from {{ source('reconciliation', 'order_decisions') }}
-
-),
-
-planned as (
-
-    select * from {{ source('reconciliation', 'planned_shipments') }}
-
-),
-
-shipments as (
-
-    select
-        planned.shop_domain,
-        planned.order_id,
-        planned.location_id,
-        planned.service_id,
-        max(planned.shipment_cost) as shipment_cost
-    from planned
-    inner join decisions
-        on planned.shop_domain = decisions.shop_domain
-        and planned.order_id = decisions.order_id
-        and planned.trace_id = decisions.trace_id
-        and decisions.recency = 1
-    group by planned.shop_domain, planned.order_id, planned.location_id, planned.service_id
+        location_id,
+        service_id,
+        max(shipment_cost) as shipment_cost
+    from {{ ref('stg_warehouse__planned_shipment_lines') }}
+    group by shop_domain, order_id, location_id, service_id
 
 )
 
