@@ -8,25 +8,20 @@
 {%- endmacro %}
 
 {#
-    A timestamp (timezone-aware) on or before the end of the as-of day, in UTC. With var
-    `reconciliation_known_by_as_of: false` (the file CLI: what the files hold is what is known)
-    every input counts, whatever its date.
+    A date on or before the as-of day. With var `reconciliation_known_by_as_of: false` (the file CLI:
+    what the files hold is what is known) every input counts, whatever its date.
 #}
-{% macro known_by_as_of(column) -%}
-    {%- if var('reconciliation_known_by_as_of', true) -%}
-    cast({{ to_utc(column) }} as date) <= cast('{{ reconciliation_as_of() }}' as date)
-    {%- else -%}
-    true
-    {%- endif -%}
-{%- endmacro %}
-
-{# A date on or before the as-of day (or, as above, any date). #}
 {% macro dated_by_as_of(column) -%}
     {%- if var('reconciliation_known_by_as_of', true) -%}
     {{ column }} <= cast('{{ reconciliation_as_of() }}' as date)
     {%- else -%}
     true
     {%- endif -%}
+{%- endmacro %}
+
+{# A timestamp (timezone-aware) on or before the end of the as-of day, in UTC (or, as above, any). #}
+{% macro known_by_as_of(column) -%}
+    {{ dated_by_as_of('cast(' ~ to_utc(column) ~ ' as date)') }}
 {%- endmacro %}
 
 {#
