@@ -24,9 +24,9 @@ from oms_pipeline.domain.decisions.triage import TriageRules, expand_bundles
 from oms_pipeline.domain.ingestion import parse_event
 from oms_pipeline.domain.orders import Order, OrderParseError
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network
-from oms_pipeline.gateway.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.intents import decision_actions
 from oms_pipeline.gateway.gateway import GatewayReport, WritebackGateway
-from oms_pipeline.gateway.intents import decision_actions
 from oms_pipeline.notes_flow import stored_note_tags
 from oms_pipeline.planning import RoutingPolicy, plan_decided
 from oms_pipeline.storage.decisions import RecordedDecision

@@ -15,8 +15,8 @@ from oms_pipeline.documents.packing_slips import write_slips
 from oms_pipeline.domain.decisions.signals import NoteTag
 from oms_pipeline.domain.notes.model import NoteParse
 from oms_pipeline.domain.packing_slips import PackingSlip, packing_slips
+from oms_pipeline.domain.writeback.handoff import handoff_actions, is_tpl_location
 from oms_pipeline.gateway.gateway import GatewayReport, WritebackGateway
-from oms_pipeline.gateway.handoff import handoff_actions, is_tpl_location
 from oms_pipeline.storage.fulfillment import FulfillmentStore
 from oms_pipeline.storage.notes import NoteTagStore
 from oms_pipeline.storage.warehouse import Warehouse

@@ -30,8 +30,8 @@ from oms_pipeline.domain.routing.batch import plan_batch
 from oms_pipeline.domain.routing.model import Instance, Plan, Shipment
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, routing_instance, stock_of
 from oms_pipeline.domain.routing.rates import RateChoice, rate_shop
-from oms_pipeline.gateway.actions import ActionKind, Workflow, WriteAction
-from oms_pipeline.gateway.intents import plan_action
+from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.intents import plan_action
 from oms_pipeline.storage.decisions import PlannedOrder
 from oms_pipeline.storage.warehouse import Warehouse
 

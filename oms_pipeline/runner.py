@@ -527,7 +527,7 @@ def bench_decide(*, orders: int, seed: int) -> dict[str, Any]:
     from oms_pipeline.domain.decisions import load_triage_rules
     from oms_pipeline.domain.decisions.batch import decide_batch
     from oms_pipeline.domain.shopify.rest import parse_rest_order
-    from oms_pipeline.gateway.intents import decision_actions
+    from oms_pipeline.domain.writeback.intents import decision_actions
     from oms_pipeline.sandbox.network import sandbox_network
     from oms_pipeline.sandbox.store import SandboxStore
 
@@ -581,7 +581,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     chat messages for one exception) plus second-pass writes beyond the keys the first left pending.
     """
     from oms_pipeline.decisioning import decide_pending, load_decision_policy, write_back
-    from oms_pipeline.gateway.actions import ActionKind, WriteAction
+    from oms_pipeline.domain.writeback.actions import ActionKind, WriteAction
     from oms_pipeline.resources import decisions_resource, resources_from_settings
 
     ctx = multiprocessing.get_context("spawn")

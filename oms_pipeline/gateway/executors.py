@@ -15,7 +15,7 @@ from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
 from oms_pipeline.connectors.shipstation import ShipStationClient, ShipStationError
 from oms_pipeline.connectors.shopify import load_document
 from oms_pipeline.connectors.shopify_writeback import MutationResult, ShopifyWriteback, order_gid
-from oms_pipeline.gateway.actions import ActionKind, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, WriteAction
 from oms_pipeline.gateway.gateway import ExecutionResult
 
 _STORE_KINDS = frozenset({ActionKind.ADD_TAGS, ActionKind.SET_METAFIELDS, ActionKind.PLACE_HOLD,

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 from uuid import uuid4
 
 from oms_pipeline.domain.pii import redact
-from oms_pipeline.gateway.actions import ActionKind, RolloutMode, Workflow, WriteAction, canonical_json
-from oms_pipeline.gateway.policy import CircuitBreaker, CircuitOpen, Disposition, evaluate_policy
+from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction, canonical_json
+from oms_pipeline.domain.writeback.policy import CircuitBreaker, CircuitOpen, Disposition, evaluate_policy
 from oms_pipeline.storage.writeback import WritebackStore
 
 log = logging.getLogger(__name__)

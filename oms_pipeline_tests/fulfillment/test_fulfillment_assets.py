@@ -10,7 +10,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.fulfillment.definitions import build_fulfillment_definitions
-from oms_pipeline.gateway.handoff import is_tpl_location
+from oms_pipeline.domain.writeback.handoff import is_tpl_location
 from oms_pipeline.resources import decisions_resource
 from oms_pipeline.runner import QUIET_CONSOLE
 from oms_pipeline.sandbox.server import SandboxServer

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from oms_pipeline.connectors.shipstation import ShipStationClient
-from oms_pipeline.gateway.actions import ActionKind, RolloutMode, Workflow
+from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow
+from oms_pipeline.domain.writeback.handoff import handoff_actions, is_tpl_location
 from oms_pipeline.gateway.executors import StoreExecutor
 from oms_pipeline.gateway.gateway import WritebackGateway
-from oms_pipeline.gateway.handoff import handoff_actions, is_tpl_location
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.shipstation import DEFAULT_SHIPSTATION_KEY, DEFAULT_SHIPSTATION_SECRET
 from oms_pipeline.sandbox.store import SandboxStore

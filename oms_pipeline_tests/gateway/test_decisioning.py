@@ -10,7 +10,7 @@ import pytest
 from oms_pipeline.decisioning import OperatorError, decide_pending, load_decision_policy, release_holds, write_back
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
-from oms_pipeline.gateway.actions import RolloutMode, Workflow
+from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.storage.warehouse import Warehouse

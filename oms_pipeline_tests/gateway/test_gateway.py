@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oms_pipeline.gateway.actions import ActionKind, RolloutMode, Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction
+from oms_pipeline.domain.writeback.policy import CircuitBreaker, CircuitOpen
 from oms_pipeline.gateway.gateway import ExecutionResult, WritebackGateway
-from oms_pipeline.gateway.policy import CircuitBreaker, CircuitOpen
 from oms_pipeline.storage.warehouse import Warehouse
 
 AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)

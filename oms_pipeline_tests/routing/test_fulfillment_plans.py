@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from oms_pipeline.connectors.carrier_rates import CarrierRatesClient, RateCache
 from oms_pipeline.decisioning import load_decision_policy, triage_pending
-from oms_pipeline.gateway.actions import Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import Workflow, WriteAction
 from oms_pipeline.planning import PLANNABLE_STATES, RoutingPolicy, plan_decided
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from oms_pipeline.decisioning import triage_pending, write_back
-from oms_pipeline.gateway.policy import CircuitOpen
+from oms_pipeline.domain.writeback.policy import CircuitOpen
 from oms_pipeline.planning import plan_decided
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
 

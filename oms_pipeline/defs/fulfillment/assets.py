@@ -7,9 +7,9 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from oms_pipeline.domain.packing_slips import store_display_name
+from oms_pipeline.domain.writeback.actions import Workflow
+from oms_pipeline.domain.writeback.policy import CircuitOpen
 from oms_pipeline.fulfillment_flow import handoff_released, write_packing_slips
-from oms_pipeline.gateway.actions import Workflow
-from oms_pipeline.gateway.policy import CircuitOpen
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
 
 FULFILLMENT_GROUP = "fulfillment"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from oms_pipeline.gateway.actions import ActionKind, RolloutMode, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, WriteAction
 
 PAID_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "authorized"})
 FRAUD_HOLD_REASON = "HIGH_RISK_OF_FRAUD"

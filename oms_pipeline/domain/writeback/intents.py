@@ -19,7 +19,7 @@ from oms_pipeline.domain.decisions.decide import OMS_NOTE_MARKER, OrderDecision,
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import TriageOutcome
 from oms_pipeline.domain.orders import Order
-from oms_pipeline.gateway.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 
 METAFIELD_NAMESPACE = "oms"
 TAG_PREFIX = "oms:"

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from oms_pipeline.domain.orders import Address, Order
-from oms_pipeline.gateway.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 
 TPL_LOCATION_PREFIX = "3PL"
 HANDOFF_STATES = frozenset({"ready", "released"})
