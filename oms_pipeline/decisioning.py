@@ -26,9 +26,10 @@ from oms_pipeline.domain.orders import Order, OrderParseError
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 from oms_pipeline.domain.writeback.intents import decision_actions
-from oms_pipeline.gateway.gateway import GatewayReport, WritebackGateway
+from oms_pipeline.gateway.gateway import WritebackGateway
 from oms_pipeline.notes_flow import stored_note_tags
 from oms_pipeline.planning import RoutingPolicy, plan_decided
+from oms_pipeline.services.writeback import send_operator_actions
 from oms_pipeline.storage.decisions import RecordedDecision
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -68,6 +69,7 @@ class DecisionRunSummary:
     holds_placed: Counter = field(default_factory=Counter)
     holds_released: int = 0
     reviews_superseded: int = 0
+    intents_superseded: int = 0  # unsent writes of earlier decisions these decisions replace
     intents: Counter = field(default_factory=Counter)
     plan: dict[str, Any] = field(default_factory=dict)  # the planning step's figures (decide_pending only)
 
@@ -78,6 +80,7 @@ class DecisionRunSummary:
             "unreadable": len(self.unreadable), "outcomes": dict(self.outcomes), "states": dict(self.states),
             "reasons": dict(self.reasons.most_common()), "holds_placed": dict(self.holds_placed),
             "holds_released": self.holds_released, "reviews_superseded": self.reviews_superseded,
+            "intents_superseded": self.intents_superseded,
             "intended_writes": dict(self.intents), "plan": self.plan,
         }
 
@@ -146,9 +149,9 @@ def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
         summary.reasons.update(decision.triage.fired_rule_ids)
         summary.holds_placed.update(h.reason.value for h in decision.holds.place)
         summary.holds_released += len(decision.holds.release)
-    store.record(shop, items, run_id, policy.recheck_after)
-    summary.reviews_superseded = wh.writeback.supersede_reviews(shop, [o.id for o in orders])
-    wh.writeback.save_intents(run_id, shop, actions)
+    recorded = store.record(shop, items, run_id, policy.recheck_after, intents=actions, now=now)
+    summary.reviews_superseded = recorded.reviews_superseded
+    summary.intents_superseded = recorded.intents_superseded
     summary.decided = len(batch.decisions)
     summary.intents.update(a.kind.value for a in actions)
     return summary
@@ -176,12 +179,6 @@ def _stored_note_tags(stored: dict[str, NoteTags]):
     return engine
 
 
-def write_back(wh: Warehouse, gateway: WritebackGateway, run_id: str) -> GatewayReport:
-    """Send a run's intended writes through the gateway (which audits, dedupes and applies policy)."""
-    actions = [WriteAction.model_validate_json(raw) for raw in wh.writeback.intents(run_id)]
-    return gateway.run(actions, run_id, batch_orders=len({a.order_id for a in actions}))
-
-
 # -- operator commands ------------------------------------------------------------------------
 
 
@@ -203,23 +200,25 @@ def release_holds(wh: Warehouse, gateway: WritebackGateway, shop: str, order_ref
         raise OperatorError(f"order {order_ref}: no active hold{f' with handle {handle}' if handle else ''}")
     trace_id = uuid4().hex
     run_id = f"operator-{trace_id[:12]}"
-    released, outcomes = [], Counter()
+    released, actions = [], []
     for hold in chosen:
         record = release_by_operator(hold, by, why, now)
         action = WriteAction(
             shop_domain=shop, order_id=order_id, order_version=f"hold:{hold.handle}@{hold.placed_at.isoformat()}",
             workflow=Workflow.HOLDS, kind=ActionKind.RELEASE_HOLD, actor=by, by_operator=True, trace_id=trace_id,
             payload={"handle": hold.handle, "reason": hold.reason.value, "rule_id": hold.rule_id}, why=why)
-        report = gateway.run([action], run_id, batch_orders=1)
-        outcomes.update(report.outcomes)
         left = len(active) - len(released) - 1
         state = store.state_of(shop, order_id)
         new_state = OrderState.READY if left == 0 and state is OrderState.ON_HOLD else None
-        store.record_release(shop, record, new_state, trace_id)
+        # The release and the write that tells the store are recorded together; the write is sent now,
+        # and if the store cannot be reached the next run's writeback sends it.
+        store.record_release(shop, record, new_state, trace_id, intents=[action], run_id=run_id, now=now)
         if hold.is_fraud_hold:  # an operator cleared a fraud hold: a "legitimate" label for the fraud model
             wh.fraud.add_review_outcome(shop, order_id, "legitimate", by, now, source="hold release", note=why)
         released.append(hold.handle)
-    return {"order_id": order_id, "released": released, "by": by, "outcomes": dict(outcomes),
+        actions.append(action)
+    report = send_operator_actions(wh, gateway, run_id, actions)
+    return {"order_id": order_id, "released": released, "by": by, "outcomes": dict(report.outcomes),
             "state": (store.state_of(shop, order_id) or OrderState.RECEIVED).value, "trace_id": trace_id}
 
 
@@ -232,8 +231,12 @@ def approve_review(wh: Warehouse, gateway: WritebackGateway, review_id: str, by:
     if item.status != "pending":
         raise OperatorError(f"review {review_id}: already {item.status} by {item.decided_by}")
     action = WriteAction.model_validate_json(item.action_json).model_copy(update={"actor": by, "by_operator": True})
-    report = gateway.run([action], f"review-{review_id}", batch_orders=1)
-    wh.writeback.decide_review(review_id, "approved", by, note)
+    run_id = f"review-{review_id}-{uuid4().hex[:8]}"
+    # The approval and the write it asks for are recorded together; the write is sent now, and if its
+    # system cannot be reached the next run's writeback sends it.
+    if not wh.writeback.decide_review(review_id, "approved", by, note, intents=[action], run_id=run_id):
+        raise OperatorError(f"review {review_id}: decided meanwhile by someone else")
+    report = send_operator_actions(wh, gateway, run_id, [action])
     return {"review_id": review_id, "order_id": item.order_id, "action": item.action, "by": by,
             "outcomes": dict(report.outcomes)}
 
@@ -245,7 +248,8 @@ def reject_review(wh: Warehouse, review_id: str, by: str, note: str) -> dict[str
         raise OperatorError(f"review {review_id}: not found")
     if item.status != "pending":
         raise OperatorError(f"review {review_id}: already {item.status} by {item.decided_by}")
-    wh.writeback.decide_review(review_id, "rejected", by, note)
+    if not wh.writeback.decide_review(review_id, "rejected", by, note):
+        raise OperatorError(f"review {review_id}: decided meanwhile by someone else")
     return {"review_id": review_id, "order_id": item.order_id, "action": item.action, "status": "rejected"}
 
 

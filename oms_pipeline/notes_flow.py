@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from oms_pipeline.domain.decisions.decide import customer_note
-from oms_pipeline.domain.decisions.signals import NoteTags
+from oms_pipeline.domain.decisions.signals import NoteTag, NoteTags
 from oms_pipeline.domain.ingestion import parse_event
 from oms_pipeline.domain.notes.local import LocalNoteEngine, local_engine
 from oms_pipeline.domain.notes.model import NoteParse
@@ -172,6 +172,12 @@ def stored_note_tags(wh: Warehouse, shop: str, order_ids: Sequence[str]) -> dict
     """The triage signal of each order's most recent parsed note; orders never parsed are absent
     (the caller decides their fallback)."""
     return NoteTagStore(wh.engine).latest_tags(shop, order_ids)
+
+
+def gift_messages(wh: Warehouse, shop: str, order_ids: Sequence[str]) -> dict[str, str | None]:
+    """The gift message of each order whose latest parsed note was tagged gift and had one."""
+    return {oid: stored.parse.gift_message for oid, stored in NoteTagStore(wh.engine).latest(shop, order_ids).items()
+            if NoteTag.GIFT in stored.parse.tags and stored.parse.gift_message}
 
 
 def _parse(engine: NoteEngine, items: Sequence[_Pending]) -> dict[str, NoteParse]:

@@ -1,12 +1,14 @@
-"""Fulfillment planning of a run's decided orders: load, route with the batch optimizer, rate-shop, persist.
+"""Fulfillment planning of decided orders: load, route with the batch optimizer, rate-shop, persist.
 
-The order flow's ``fulfillment_plans`` step runs after triage: the orders the run decided ready (or
-released) to ship are routed together with the MILP batch optimizer (HiGHS, with a time limit and the
-greedy plan as its fallback), compared with the greedy plan on the same batch, and, when a carrier
-rates API is configured, each chosen shipment is rate-shopped for the cheapest service that meets the
-order's promise. Shipments are stored with their reasons and chosen carrier quote; each order's plan
-becomes an ``oms.plan`` metafield write for the gateway. Held and exception orders are not planned:
-they must not take stock from orders that can ship now.
+The order flow's ``fulfillment_plans`` step runs after triage: every order whose latest decision is
+ready (or released) to ship and has no plan yet is routed, together, with the MILP batch optimizer
+(HiGHS, with a time limit and the greedy plan as its fallback): this run's decisions and any an
+earlier run recorded but did not live to plan. The plan is compared with the greedy plan on the same
+batch, and, when a carrier rates API is configured, each chosen shipment is rate-shopped for the
+cheapest service that meets the order's promise. Shipments are stored with their reasons and chosen
+carrier quote, together with the writes the plan asks for (each order's ``oms.plan`` metafield, and the
+3PL handoff of the lines planned at a 3PL location), in one transaction. Held and exception orders are
+not planned: they must not take stock from orders that can ship now.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from oms_pipeline.domain.routing.model import Instance, Plan, Shipment
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, routing_instance, stock_of
 from oms_pipeline.domain.routing.rates import RateChoice, rate_shop
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
+from oms_pipeline.domain.writeback.handoff import handoff_actions
 from oms_pipeline.domain.writeback.intents import plan_action
-from oms_pipeline.storage.decisions import PlannedOrder
+from oms_pipeline.notes_flow import gift_messages
+from oms_pipeline.storage.decisions import PlanCandidate, PlannedOrder
 from oms_pipeline.storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -78,27 +82,33 @@ class PlanRunSummary:
     rates_unavailable: str | None = None
     rates_cache: dict[str, int] = field(default_factory=dict)
     intents: int = 0
+    handoffs: int = 0
+    earlier_decisions: int = 0  # decisions an earlier run made and did not live to plan
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready figures for Dagster metadata (ids and counts only)."""
         return {"orders_to_plan": self.to_plan, "orders_planned": self.planned, "skipped": len(self.skipped),
+                "earlier_decisions_planned": self.earlier_decisions,
                 **self.figures, "shipments": self.shipments, "split_orders": self.split_orders,
                 "backordered_units": self.backordered_units, "rate_shopped": self.rate_shopped,
                 "rates_unavailable": self.rates_unavailable, "rates_cache": self.rates_cache,
-                "plan_writes": self.intents}
+                "plan_writes": self.intents, "handoffs_to_3pl": self.handoffs}
 
 
 def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: TriageRules, run_id: str,
                  routing: RoutingPolicy, rates: CarrierRatesClient | None = None) -> PlanRunSummary:
-    """Plan the fulfillment of the orders ``run_id`` decided ready or released; store shipments, summaries
-    and the ``oms.plan`` writes. ``rates``: the carrier rates client to rate-shop with (None: no rate shopping).
+    """Plan the fulfillment of every order decided ready or released and not planned yet (whichever run
+    decided it); store shipments, summaries and the writes the plans ask for (``oms.plan`` metafields and
+    3PL handoffs). ``rates``: the carrier rates client to rate-shop with (None: no rate shopping).
     """
     summary = PlanRunSummary()
     candidates = wh.decisions.to_plan(shop, run_id, PLANNABLE_STATES)
     summary.to_plan = len(candidates)
+    summary.earlier_decisions = sum(1 for c in candidates if c.run_id != run_id)
     orders: list[Order] = []
     ship_complete: dict[str, bool] = {}
     traces: dict[str, str] = {}
+    chosen: dict[str, PlanCandidate] = {}
     for cand in candidates:
         try:
             order = parse_event(cand.event, shop)
@@ -109,6 +119,7 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
             summary.skipped.append(f"order {cand.order_id}: changed since it was decided")
             continue
         orders.append(order)
+        chosen[order.id] = cand
         traces[order.id] = cand.trace_id
         ship_complete[order.id] = is_ship_complete(order, cand.note_tags, rules)
     routed = routing_orders(orders, ship_complete, network, rules)
@@ -136,13 +147,34 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
             rates=[choices.get((order.id, s.location_id)) for s in shipments],
             stock={(s.location_id, line.sku): stock_of(network, s.location_id, line.sku)
                    for s in shipments for line in s.lines}))
-    wh.decisions.record_plans(shop, run_id, planned)
+    by_id = {o.id: o for o in orders}
+    plan_writes = [plan_action(_decision_context(chosen[order_id], by_id[order_id], shop), text)
+                   for order_id, text in texts.items() if order_id in chosen]
+    handoffs = handoff_actions(
+        [chosen[o.id].decision_row() for o in orders],
+        [{"order_id": s.order_id, "trace_id": traces[s.order_id], "location_id": s.location_id,
+          "service_id": s.service_id, "sku": line.sku, "quantity": line.qty}
+         for s in plan.shipments for line in s.lines],
+        by_id, shop, unit_weight_kg=network.unit_weight_kg,
+        gift_messages=gift_messages(wh, shop, [o.id for o in orders]))
+    wh.decisions.record_plans(shop, run_id, planned, [*plan_writes, *handoffs])
     summary.planned = len(planned)
     summary.shipments = len(plan.shipments)
     summary.split_orders = sum(1 for ships in by_order.values() if len(ships) > 1)
     summary.backordered_units = sum(u.qty for u in plan.unfulfilled)
-    summary.intents = _save_plan_intents(wh, shop, run_id, texts)
+    summary.intents = len(plan_writes)
+    summary.handoffs = len(handoffs)
     return summary
+
+
+def _decision_context(cand: PlanCandidate, order: Order, shop: str) -> WriteAction:
+    """A write carrying the decision's order version, trace id, confidence and versions: what the plan's
+    own writes are stamped with, so policy and the ledger treat them as that decision's."""
+    return WriteAction(shop_domain=shop, order_id=order.id, order_name=order.name, order_version=cand.fingerprint,
+                       workflow=Workflow.ROUTING, kind=ActionKind.SET_METAFIELDS, payload={},
+                       confidence=cand.confidence, trace_id=cand.trace_id, rules_version=cand.rules_version,
+                       model_versions=f"fraud={cand.fraud_model_version};notes={cand.notes_engine}",
+                       financial_status=order.financial_status.value)
 
 
 def plan_texts(plan: Plan, choices: Mapping[tuple[str, str], RateChoice]) -> dict[str, str]:
@@ -191,14 +223,3 @@ def _rate_shop(plan: Plan, instance: Instance, network: FulfillmentNetwork, orde
             break
     summary.rate_shopped = len(choices)
     return choices
-
-
-def _save_plan_intents(wh: Warehouse, shop: str, run_id: str, texts: Mapping[str, str]) -> int:
-    """Add the plan writes to the run's intended writes (replacing any an earlier attempt of this step added)."""
-    actions = [WriteAction.model_validate_json(raw) for raw in wh.writeback.intents(run_id)]
-    kept = [a for a in actions if a.workflow is not Workflow.ROUTING]
-    context = {a.order_id: a for a in kept if a.workflow is Workflow.TRIAGE_TAGS and a.kind is ActionKind.ADD_TAGS}
-    plans = [plan_action(context[order_id], text) for order_id, text in texts.items() if order_id in context]
-    if plans or len(kept) != len(actions):
-        wh.writeback.save_intents(run_id, shop, kept + plans)
-    return len(plans)

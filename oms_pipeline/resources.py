@@ -87,6 +87,8 @@ class DecisionsResource(ConfigurableResource):
     shipstation_api_key: str = ""
     shipstation_api_secret: str = ""
     data_dir: str = ".oms"  # where documents (packing slips) are written
+    writeback_max_attempts: int = 8
+    writeback_max_unsent_minutes: float = 60.0
 
     def policy(self) -> DecisionPolicy:
         """The triage rules, fulfillment network and hold recheck delay."""
@@ -98,6 +100,11 @@ class DecisionsResource(ConfigurableResource):
         return RoutingPolicy(time_limit_s=self.routing_time_limit_s, carrier_rates_url=self.carrier_rates_url,
                              carrier_rates_api_key=self.carrier_rates_api_key or "",
                              rates_cache_ttl_s=self.rates_cache_ttl_s)
+
+    @property
+    def max_unsent_age(self) -> timedelta:
+        """How long an intended write may stay unsent before it is reported."""
+        return timedelta(minutes=self.writeback_max_unsent_minutes)
 
     def modes(self) -> dict[Workflow, RolloutMode]:
         """The rollout mode of each workflow."""
@@ -120,7 +127,8 @@ class DecisionsResource(ConfigurableResource):
                 executor = StoreExecutor(ShopifyWriteback(client), slack, zendesk, tpl)
                 yield WritebackGateway(warehouse.writeback, executor, self.modes(),
                                        confidence_threshold=self.confidence_threshold,
-                                       breaker=CircuitBreaker(self.breaker_max_share, self.breaker_min_orders))
+                                       breaker=CircuitBreaker(self.breaker_max_share, self.breaker_min_orders),
+                                       max_attempts=self.writeback_max_attempts)
         finally:
             for channel in (slack, zendesk, tpl):
                 if channel is not None:
@@ -194,6 +202,8 @@ def decisions_resource(settings: OmsSettings) -> DecisionsResource:
         shipstation_api_key=settings.shipstation_api_key,
         shipstation_api_secret=settings.shipstation_api_secret.get_secret_value(),
         data_dir=str(settings.data_dir.resolve()),
+        writeback_max_attempts=settings.writeback_max_attempts,
+        writeback_max_unsent_minutes=settings.writeback_max_unsent_minutes,
     )
 
 

@@ -128,13 +128,18 @@ def run_order_flow(settings: OmsSettings, instance: DagsterInstance | None = Non
         "holds_placed": triage.get("holds_placed", {}),
         "fraud": {k: scores.get(k) for k in ("model_version", "scored", "review")},
         "notes": {k: notes.get(k) for k in ("engine", "engine_version", "parsed", "reused", "without_note")},
-        "handoff": {"to_3pl": handoff.get("tpl_orders", 0), "handed_off": handoff.get("handed_off", 0),
+        "handoff": {"to_3pl": plans.get("handoffs_to_3pl", 0), "handed_off": handoff.get("handed_off", 0),
                     "packing_slips": slips.get("slips", 0), "bulk_pdf": slips.get("bulk_pdf")},
         "plan": {k: plans.get(k) for k in ("orders_planned", "total_cost", "greedy_cost", "cost_saved", "split_rate",
                                            "on_time_share", "solver_gap", "solver_status", "rate_shopped")},
         "writes": writeback.get("outcomes", {}),
         "writes_by_workflow": writeback.get("by_workflow", {}),
-        "written": writeback.get("written", 0),
+        "written": writeback.get("written", 0) + handoff.get("handed_off", 0),
+        "earlier_writes_finished": writeback.get("earlier_writes_finished", 0)
+        + handoff.get("earlier_writes_finished", 0),
+        "writes_left_open": writeback.get("left_open", 0) + handoff.get("left_open", 0),
+        "may_have_been_posted": writeback.get("may_have_been_posted", 0),
+        "blocked_by_gate": writeback.get("blocked_by_gate", 0) + handoff.get("blocked_by_gate", 0),
         "writeback_ran": "store_writeback" in meta,
         "failure": failure,
         "seconds": round(time.perf_counter() - started, 2),
@@ -576,13 +581,14 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     """Decide ``orders`` sandbox orders, then write every decision back through the gateway to a
     loopback sandbox (another process) with ``faults`` of requests failing and Plus rate limits on.
 
-    ``lost``: writes still pending after a second pass (the next run) or done but not visible in the
-    store; ``duplicates``: writes the store shows twice (two holds with one handle, two tickets or
+    ``lost``: writes still pending or unsent after a second pass (the next run) or done but not visible
+    in the store; ``duplicates``: writes the store shows twice (two holds with one handle, two tickets or
     chat messages for one exception) plus second-pass writes beyond the keys the first left pending.
     """
-    from oms_pipeline.decisioning import decide_pending, load_decision_policy, write_back
-    from oms_pipeline.domain.writeback.actions import ActionKind, WriteAction
+    from oms_pipeline.decisioning import decide_pending, load_decision_policy
+    from oms_pipeline.domain.writeback.actions import ActionKind
     from oms_pipeline.resources import decisions_resource, resources_from_settings
+    from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -608,14 +614,15 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
             decisions = decisions_resource(settings)
             with decisions.gateway(wh, shopify) as gateway:
                 started = time.perf_counter()
-                report = write_back(wh, gateway, "bench-decide")
+                report = drain_outbox(wh, gateway, settings.shop_domain, "bench-decide", STORE_WORKFLOWS).report
                 seconds = time.perf_counter() - started
                 client_stats = gateway.executor.store.client.stats
-            # Writes whose retries all failed stay pending; the second pass is the next run finishing them.
+            # Writes whose retries all failed stay open; the second pass is the next run finishing them.
             pending_after_first = wh.writeback.ledger_counts().get("pending", 0)
             with decisions.gateway(wh, shopify) as gateway:
-                rerun = write_back(wh, gateway, "bench-decide")
-            intents = [WriteAction.model_validate_json(raw) for raw in wh.writeback.intents("bench-decide")]
+                rerun = drain_outbox(wh, gateway, settings.shop_domain, "bench-next-run", STORE_WORKFLOWS).report
+            intents = wh.outbox.of_run("bench-decide")
+            unsent = sum(n for status, n in wh.outbox.counts().items() if not status.startswith("closed"))
             ledger = wh.writeback.ledger_frame()
             wh.dispose()
         parent.send("state")
@@ -626,7 +633,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     # Lost: a write the gateway set out to send that is not done (still pending), or done but not in
     # the store. Store refusals (userErrors) and review-queue items are reported, not lost.
     done = set(ledger.loc[ledger["status"] == "done", "idempotency_key"])
-    lost = int((ledger["status"] == "pending").sum())
+    lost = int((ledger["status"] == "pending").sum()) + unsent
     for action in {a.idempotency_key: a for a in intents if a.idempotency_key in done}.values():
         seen = state["orders"].get(action.order_id) or {}
         if action.kind is ActionKind.ADD_TAGS and not set(action.payload["tags"]) <= set(seen.get("tags", [])):

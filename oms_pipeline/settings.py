@@ -76,6 +76,12 @@ class OmsSettings(BaseSettings):
     breaker_max_share: float = Field(default=0.5, gt=0, le=1,
                                      description="Largest share of a run's orders that may get disruptive writes.")
     breaker_min_orders: int = Field(default=20, ge=1, description="Runs smaller than this never trip the breaker.")
+    writeback_max_attempts: int = Field(
+        default=8, ge=1, description="Failed sends of one write before an operator is asked whether to go on "
+        "trying (until then each run's writeback tries again).")
+    writeback_max_unsent_minutes: float = Field(
+        default=60.0, gt=0, description="An intended write still unsent after this long makes the "
+        "writeback_outbox_drained check warn and `oms doctor` fail.")
     slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for exceptions.")
     zendesk_url: str | None = Field(default=None, description="https://<subdomain>.zendesk.com")
     zendesk_email: str | None = None

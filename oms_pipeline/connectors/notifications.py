@@ -2,8 +2,10 @@
 
 Both use ``connectors/http.py``: httpx clients with explicit timeouts, and the one retry rule
 (429/5xx/timeouts retried with backoff, ``Retry-After`` honoured). A Zendesk ticket carries an
-``Idempotency-Key`` so a retried create returns the first ticket instead of opening a second one;
-Slack's webhook has no such key, so a message whose answer was lost may be posted twice.
+``Idempotency-Key`` so a retried create returns the first ticket instead of opening a second one.
+Slack's webhook has no such key: a message is retried only when it certainly did not arrive (the
+connection was never made, or Slack answered 429/5xx); when the request went out and its answer was
+lost, ``SlackAnswerLost`` says so instead, and the caller decides (the gateway asks an operator).
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ TICKET_PRIORITIES = ("urgent", "high", "normal", "low")
 
 class SlackWebhookError(RuntimeError):
     """Slack refused the message (its answer word, e.g. ``invalid_payload``, ``no_service``)."""
+
+
+class SlackAnswerLost(RuntimeError):
+    """The message went out and no answer came back: it may or may not have been posted."""
+
+
+# Errors after the request (or part of it) was sent: Slack may have posted the message.
+_AFTER_SENDING = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteTimeout,
+                  httpx.WriteError)
 
 
 class ZendeskError(RuntimeError):
@@ -56,7 +67,8 @@ class SlackWebhook:
         self._http.close()
 
     def post(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        """Post one message; raises ``SlackWebhookError`` unless Slack answers ``ok``.
+        """Post one message; raises ``SlackWebhookError`` unless Slack answers ``ok``, and
+        ``SlackAnswerLost`` when the request went out but no answer came back.
 
         ``text`` is also the notification fallback when ``blocks`` are given.
         """
@@ -65,7 +77,10 @@ class SlackWebhook:
             payload["blocks"] = blocks
         for attempt in retrying(self._max_attempts, sleep=self._sleep):
             with attempt:
-                response = self._http.post(self._path, json=payload)
+                try:
+                    response = self._http.post(self._path, json=payload)
+                except _AFTER_SENDING as lost:  # not retried: a second post could double the message
+                    raise SlackAnswerLost(f"{type(lost).__name__} after the message was sent") from lost
                 raise_for_transient(response)
                 if response.status_code != 200 or response.text.strip() != "ok":
                     raise SlackWebhookError(f"Slack webhook answered {response.status_code}: {response.text[:200]}")

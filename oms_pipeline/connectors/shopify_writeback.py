@@ -105,6 +105,15 @@ class ShopifyWriteback:
         return self._mutate("update_order_note.graphql", "UpdateOrderNote", "orderUpdate",
                             {"input": {"id": order_gid(order_id), "note": note}})
 
+    def note(self, order_id: str) -> str | None:
+        """The order's note as the store has it now; raises ``KeyError`` for an unknown order."""
+        data = self.client.graphql(load_document("writeback/order_note.graphql"), {"id": order_gid(order_id)},
+                                   "OrderNote")
+        order = data.get("order")
+        if order is None:
+            raise KeyError(f"no order {order_id} in {self.client.shop_domain}")
+        return order.get("note")
+
     def fulfillment_orders(self, order_id: str) -> list[FulfillmentOrderView]:
         """The order's fulfillment orders with their holds (empty if the order does not exist)."""
         data = self.client.graphql(load_document("writeback/order_fulfillment_orders.graphql"),

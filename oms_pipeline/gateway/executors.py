@@ -2,19 +2,22 @@
 
 Each write is made safe to repeat where the system gives a way: ``tagsAdd`` appends (adding a tag
 twice leaves one), ``metafieldsSet`` overwrites, a hold is looked up by its handle before it is
-placed, a release finds its hold by handle, and a Zendesk ticket carries the ledger key as its
+placed, a release finds its hold by handle, a note line is written only when the note read just
+before does not already carry it, and a Zendesk ticket carries the ledger key as its
 ``Idempotency-Key``. A 3PL handoff is ShipStation's ``createorder``, which upserts on ``orderKey``.
-So a key a killed run left ``pending`` can simply be sent again.
+So a key a killed run left ``pending`` can simply be sent again. A Slack message cannot: when its
+answer is lost the result is ``uncertain`` and the gateway asks an operator.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
+from oms_pipeline.connectors.notifications import SlackAnswerLost, SlackWebhook, SlackWebhookError, ZendeskTickets
 from oms_pipeline.connectors.shipstation import ShipStationClient, ShipStationError
 from oms_pipeline.connectors.shopify import load_document
 from oms_pipeline.connectors.shopify_writeback import MutationResult, ShopifyWriteback, order_gid
+from oms_pipeline.domain.decisions.decide import note_with_line
 from oms_pipeline.domain.writeback.actions import ActionKind, WriteAction
 from oms_pipeline.gateway.gateway import ExecutionResult
 
@@ -62,13 +65,18 @@ class StoreExecutor:
             values = {key: (typ, value) for key, (typ, value) in p["metafields"].items()}
             return _from_mutation(self.store.set_metafields(action.order_id, values, namespace=p["namespace"]))
         if kind is ActionKind.UPDATE_NOTE:
-            return _from_mutation(self.store.update_note(action.order_id, p["note"]))
+            return self._note_line(action)
         if kind is ActionKind.PLACE_HOLD:
             return self._place_hold(action)
         if kind is ActionKind.RELEASE_HOLD:
             return self._release_hold(action)
         if kind is ActionKind.CHAT_ALERT:
-            self.slack.post(p["text"])
+            try:
+                self.slack.post(p["text"])
+            except SlackAnswerLost as lost:
+                return ExecutionResult("uncertain", str(lost))
+            except SlackWebhookError as refused:
+                return ExecutionResult("rejected", str(refused)[:500])
             return ExecutionResult("done", "posted")
         if kind is ActionKind.HELPDESK_TICKET:
             ticket = self.zendesk.create_ticket(p["subject"], p["body"], tags=p["tags"], external_id=p["external_id"],
@@ -77,6 +85,21 @@ class StoreExecutor:
         if kind is ActionKind.HANDOFF_TO_3PL:
             return self._handoff(action)
         raise ValueError(f"no executor for {kind.value}")
+
+    def _note_line(self, action: WriteAction) -> ExecutionResult:
+        """Our ``[oms]`` line under the customer's part of the note as the store has it now; nothing is
+        written when the note already reads so (an earlier attempt whose answer was lost)."""
+        p = action.payload
+        # Intents recorded before the line was kept apart carry the whole note: its last line is ours.
+        line = p["line"] if "line" in p else p["note"].splitlines()[-1]
+        try:
+            current = self.store.note(action.order_id)
+        except KeyError:
+            return ExecutionResult("rejected", f"order {action.order_id} is not in the store")
+        wanted = note_with_line(current, line)
+        if current == wanted:
+            return ExecutionResult("done", "the note already carries the line")
+        return _from_mutation(self.store.update_note(action.order_id, wanted))
 
     def _place_hold(self, action: WriteAction) -> ExecutionResult:
         p = action.payload

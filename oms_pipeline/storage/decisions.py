@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from oms_pipeline.domain.decisions.decide import OrderDecision
 from oms_pipeline.domain.decisions.holds import Hold, HoldRelease
@@ -24,9 +24,11 @@ from oms_pipeline.domain.decisions.triage import HoldReason
 from oms_pipeline.domain.ingestion import OrderEvent
 from oms_pipeline.domain.routing.model import Shipment
 from oms_pipeline.domain.routing.rates import RateChoice
+from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
 from oms_pipeline.storage.order_events import EVENT_COLUMNS, current_version, event_from_row
+from oms_pipeline.storage.outbox import AWAITING_GATE, OPEN, add_intents, supersede_intents
 
 SETTLED = (OrderState.RELEASED.value, OrderState.FULFILLED.value, OrderState.CANCELLED.value)
 
@@ -57,13 +59,49 @@ class RecordedDecision:
 
 @dataclass(frozen=True)
 class PlanCandidate:
-    """A decision of a run whose order is to be planned: the decision's keys and the order's landed payload."""
+    """A decision whose order is to be planned: what the decision said, and the order's landed payload."""
 
     order_id: str
     trace_id: str
     fingerprint: str
     note_tags: tuple[str, ...]
     event: OrderEvent
+    run_id: str = ""  # the run that made the decision
+    state: str = "ready"
+    order_name: str = ""
+    confidence: float = 1.0
+    rules_version: str = "-"
+    fraud_model_version: str = "-"
+    notes_engine: str = "-"
+
+    def decision_row(self) -> dict[str, Any]:
+        """The decision's columns as an ``order_decisions`` row holds them (what the handoff builder reads)."""
+        return {"order_id": self.order_id, "trace_id": self.trace_id, "state": self.state,
+                "order_fingerprint": self.fingerprint, "confidence": self.confidence,
+                "rules_version": self.rules_version, "fraud_model_version": self.fraud_model_version,
+                "notes_engine": self.notes_engine}
+
+
+@dataclass
+class RecordCounts:
+    """What :meth:`DecisionStore.record` did besides storing the decisions."""
+
+    intents: int = 0
+    intents_superseded: int = 0
+    reviews_superseded: int = 0
+
+
+def _supersede_reviews(conn: Connection, shop: str, order_ids: Sequence[str], now: datetime) -> int:
+    """Pending suggestions of orders being decided again: a newer decision replaces them (approving an
+    old suggestion would write what no longer holds)."""
+    t = schema.review_queue
+    count = 0
+    for chunk in chunks(list(order_ids)):
+        count += conn.execute(sa.update(t).where(
+            t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status == "pending").values(
+            status="superseded", decided_by="oms-triage", decided_at=now,
+            decision_note="a newer decision of this order replaced it")).rowcount
+    return count
 
 
 @dataclass(frozen=True)
@@ -162,10 +200,18 @@ class DecisionStore:
 
     # -- recording --------------------------------------------------------------------------
 
-    def record(self, shop: str, items: Sequence[RecordedDecision], run_id: str, recheck_after: timedelta) -> None:
-        """Store a run's decisions, state changes, plans and hold changes in one transaction."""
+    def record(self, shop: str, items: Sequence[RecordedDecision], run_id: str, recheck_after: timedelta,
+               intents: Sequence[WriteAction] = (), now: datetime | None = None) -> RecordCounts:
+        """Store a run's decisions, state changes, plans, hold changes and the writes they ask for in one
+        transaction, so a killed run leaves an order's decision with its intended writes or neither.
+
+        The unsent intents and pending review items of these orders' earlier decisions that the new ones
+        restate are closed as superseded; the new intents wait in the outbox for the run's quality gate.
+        """
+        counts = RecordCounts()
         if not items:
-            return
+            return counts
+        now = now or datetime.now(UTC)
         decisions, shipments, history, states, placed, released = [], [], [], [], [], []
         for item in items:
             d = item.decision
@@ -217,50 +263,81 @@ class DecisionStore:
             insert_rows(conn, s_t, states)
             insert_rows(conn, schema.order_holds, placed)
             update_rows(conn, schema.order_holds, ["shop_domain", "order_id", "handle", "placed_at"], released)
+            still_exceptions = [i.decision.order_id for i in items if i.decision.state is OrderState.EXCEPTION]
+            counts.intents_superseded = supersede_intents(conn, shop, ids, run_id, now, still_exceptions)
+            counts.reviews_superseded = _supersede_reviews(conn, shop, ids, now)
+            counts.intents = add_intents(conn, run_id, intents, AWAITING_GATE, now)
+        return counts
 
     def to_plan(self, shop: str, run_id: str, states: Sequence[str]) -> list[PlanCandidate]:
-        """The run's decisions in one of ``states``, with the landed payload of each order's current version."""
-        d, o, r = schema.order_decisions, schema.orders, schema.raw_order_events
+        """Decisions in one of ``states`` that still need a plan, whichever run made them: each order's
+        latest decision not planned yet (a run killed before planning left it so), and those ``run_id``
+        planned itself (a retried step plans them again). With the landed payload of the order's current
+        version."""
+        d, o, r, s_t = schema.order_decisions, schema.orders, schema.raw_order_events, schema.order_states
         query = (
-            sa.select(d.c.order_id, d.c.trace_id, d.c.order_fingerprint, d.c.note_tags, *EVENT_COLUMNS)
+            sa.select(d.c.order_id, d.c.trace_id, d.c.order_fingerprint, d.c.note_tags, d.c.state, d.c.order_name,
+                      d.c.run_id.label("decision_run_id"),
+                      d.c.confidence, d.c.rules_version, d.c.fraud_model_version, d.c.notes_engine,
+                      *EVENT_COLUMNS)
+            .join(s_t, sa.and_(s_t.c.shop_domain == d.c.shop_domain, s_t.c.order_id == d.c.order_id,
+                               s_t.c.trace_id == d.c.trace_id))
             .join(o, sa.and_(o.c.shop_domain == d.c.shop_domain, o.c.order_id == d.c.order_id))
             .join(r, current_version(o))
-            .where(d.c.shop_domain == shop, d.c.run_id == run_id, d.c.state.in_(list(states)))
+            .where(d.c.shop_domain == shop, d.c.state.in_(list(states)),
+                   sa.or_(d.c.planned_at.is_(None), d.c.plan_run_id == run_id))
             .order_by(o.c.created_at, d.c.order_id)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [PlanCandidate(order_id=row.order_id, trace_id=row.trace_id, fingerprint=row.order_fingerprint,
                               note_tags=tuple(json.loads(row.note_tags or "[]")),
-                              event=event_from_row(row, row.order_id))
+                              event=event_from_row(row, row.order_id),
+                              run_id=row.decision_run_id, state=row.state, order_name=row.order_name,
+                              confidence=row.confidence,
+                              rules_version=row.rules_version, fraud_model_version=row.fraud_model_version,
+                              notes_engine=row.notes_engine)
                 for row in rows]
 
-    def record_plans(self, shop: str, run_id: str, planned: Sequence[PlannedOrder]) -> None:
-        """Store a run's fulfillment plans: the shipment lines, and each decision's plan summary and planned
-        units, in one transaction. Planning a run again replaces what it stored for the same orders."""
+    def record_plans(self, shop: str, run_id: str, planned: Sequence[PlannedOrder], intents: Sequence[WriteAction] = (),
+                     now: datetime | None = None) -> None:
+        """Store fulfillment plans with the writes they ask for (the ``oms.plan`` metafield, the 3PL
+        handoff), in one transaction: the shipment lines, and each decision's plan summary, planned units
+        and planning run. Planning the same decisions again in the same run replaces what it stored."""
         if not planned:
             return
+        now = now or datetime.now(UTC)
         rows: list[dict[str, Any]] = []
         for item in planned:
             rows += _shipment_rows(shop, item.order_id, item.trace_id, item.shipments, item.rates, item.stock, run_id)
-        p = schema.planned_shipments
+        p, out = schema.planned_shipments, schema.writeback_outbox
+        replanned = [k.value for k in (ActionKind.SET_METAFIELDS, ActionKind.HANDOFF_TO_3PL)]
         with self.engine.begin() as conn:
-            ids = [item.order_id for item in planned]
-            for chunk in chunks(ids):
-                conn.execute(sa.delete(p).where(p.c.shop_domain == shop, p.c.run_id == run_id,
-                                                p.c.order_id.in_(chunk)))
+            traces = [item.trace_id for item in planned]
+            for chunk in chunks(traces):
+                conn.execute(sa.delete(p).where(p.c.shop_domain == shop, p.c.trace_id.in_(chunk)))
+                # A plan written earlier in this run and not yet sent is replaced by the new plan's writes.
+                conn.execute(sa.delete(out).where(
+                    out.c.run_id == run_id, out.c.trace_id.in_(chunk), out.c.status == AWAITING_GATE,
+                    out.c.workflow.in_([Workflow.ROUTING.value, Workflow.FULFILLMENT_HANDOFF.value]),
+                    out.c.action.in_(replanned)))
             insert_rows(conn, p, rows)
             update_rows(conn, schema.order_decisions, ["shop_domain", "order_id", "trace_id"], [
                 {"shop_domain": shop, "order_id": item.order_id, "trace_id": item.trace_id,
                  "plan_summary": item.summary,
-                 "planned_units": sum(line.qty for s in item.shipments for line in s.lines)} for item in planned])
+                 "planned_units": sum(line.qty for s in item.shipments for line in s.lines),
+                 "plan_run_id": run_id, "planned_at": now} for item in planned])
+            add_intents(conn, run_id, intents, AWAITING_GATE, now)
 
-    def record_release(self, shop: str, release: HoldRelease, new_state: OrderState | None, trace_id: str) -> None:
-        """An operator's (or automation's) hold release, and the order's state change it causes."""
+    def record_release(self, shop: str, release: HoldRelease, new_state: OrderState | None, trace_id: str, *,
+                       intents: Sequence[WriteAction] = (), run_id: str = "", now: datetime | None = None) -> None:
+        """An operator's (or automation's) hold release, the order's state change it causes, and the writes
+        that tell the store (open in the outbox under ``run_id``), in one transaction."""
         h = release.hold
         row = _release_row(shop, h, release.released_at, release.released_by, release.why, release.by_operator)
         with self.engine.begin() as conn:
             update_rows(conn, schema.order_holds, ["shop_domain", "order_id", "handle", "placed_at"], [row])
+            add_intents(conn, run_id, intents, OPEN, now or datetime.now(UTC))
             if new_state is not None:
                 s_t = schema.order_states
                 current = conn.execute(sa.select(s_t.c.state).where(
@@ -296,6 +373,13 @@ class DecisionStore:
         """The decisions a run made."""
         t = schema.order_decisions
         return read_frame(self.engine, sa.select(t).where(t.c.run_id == run_id))
+
+    def checked_by_gate(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """What a run's quality gate checks: the decisions it made or planned (a run may plan decisions an
+        earlier run made and did not live to plan) and the shipment lines it planned."""
+        t = schema.order_decisions
+        decisions = read_frame(self.engine, sa.select(t).where(sa.or_(t.c.run_id == run_id, t.c.plan_run_id == run_id)))
+        return decisions, self.shipments_of_run(run_id)
 
     def shipments_of_run(self, run_id: str) -> pd.DataFrame:
         """The planned shipment lines of a run's decisions."""

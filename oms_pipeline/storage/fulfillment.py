@@ -1,4 +1,4 @@
-"""Reads the fulfillment steps need: a run's released plans and the orders they are for."""
+"""Reads the fulfillment steps need: the plans a run released and the orders they are for."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ class FulfillmentStore:
         self.engine = engine
 
     def released_plans(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(decisions, planned shipment lines) of the run's decisions that released an order."""
+        """(decisions, planned shipment lines) of the releasing decisions the run planned (its own, and
+        any an earlier run made and did not live to plan)."""
         d, p = schema.order_decisions, schema.planned_shipments
-        decisions = read_frame(self.engine, sa.select(d).where(d.c.run_id == run_id,
+        decisions = read_frame(self.engine, sa.select(d).where(d.c.plan_run_id == run_id,
                                                               d.c.state.in_(RELEASED_STATES)))
         shipments = read_frame(self.engine, sa.select(p).where(p.c.run_id == run_id))
         if not decisions.empty and not shipments.empty:

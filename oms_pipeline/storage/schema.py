@@ -164,6 +164,8 @@ ingestion_cursors = Table(
 
 # -- decisions and writeback (migration 2) -----------------------------------------------------
 
+# Columns order_decisions gained in migration 7 (ALTER TABLE on warehouses created before it).
+ORDER_DECISION_PLAN_COLUMNS = (("plan_run_id", String(64)), ("planned_at", DateTime(timezone=True)))
 # One row per decision: what triage made of one order version, with every version that fed it.
 order_decisions = Table(
     "order_decisions",
@@ -193,6 +195,8 @@ order_decisions = Table(
     Column("trace_id", String(64), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
     Column("run_id", String(64), nullable=False),
+    # Planning (migration 7): the run that planned the decision and when; NULL until it is planned.
+    *(Column(name, type_) for name, type_ in ORDER_DECISION_PLAN_COLUMNS),
     PrimaryKeyConstraint("shop_domain", "order_id", "trace_id", name="pk_order_decisions"),
 )
 
@@ -273,7 +277,7 @@ order_holds = Table(
     PrimaryKeyConstraint("shop_domain", "order_id", "handle", "placed_at", name="pk_order_holds"),
 )
 
-# The writes each decision asks for, as the decision step left them for the writeback step.
+# The writes each decision asked for, per run, until migration 7 moved them into writeback_outbox.
 writeback_intents = Table(
     "writeback_intents",
     metadata,
@@ -352,6 +356,32 @@ review_queue = Table(
 
 DECISION_TABLES = (order_decisions, planned_shipments, order_states, order_state_history, order_holds,
                    writeback_intents, audit_log, writeback_ledger, review_queue)
+
+# The outbox (migration 7): every write anyone intends, recorded in the same transaction as the
+# decision, plan or operator action that asks for it, before anything is sent. A writeback run sends
+# what is open, oldest first, whichever run recorded it, and closes each row with its outcome.
+# status: awaiting_gate (the recording run's quality gate has not passed yet) -> open -> closed.
+writeback_outbox = Table(
+    "writeback_outbox",
+    metadata,
+    Column("outbox_id", String(80), primary_key=True),  # "<run_id>:<seq>"
+    Column("run_id", String(64), nullable=False),  # the run (or operator command) that intended it
+    Column("seq", Integer, nullable=False),  # its place among that run's intents
+    Column("shop_domain", String(255), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("trace_id", String(64), nullable=False),
+    Column("workflow", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("by_operator", Boolean, nullable=False),
+    Column("action_json", Text, nullable=False),  # the whole WriteAction, to send
+    Column("status", String(16), nullable=False),  # awaiting_gate | open | closed
+    Column("outcome", String(24)),  # when closed: written | rejected | queued_for_review | superseded | ...
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_by_run", String(64)),
+)
 
 
 # -- fraud: labels, model registry, scores (migration 3) -----------------------------------------

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from oms_pipeline.domain.ingestion import OrderEvent, QuarantinedPayload
 from oms_pipeline.domain.orders import Order
+from oms_pipeline.domain.writeback.actions import WriteAction
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks as _chunks
 from oms_pipeline.storage.bulk import insert_rows as _insert
@@ -25,6 +27,7 @@ from oms_pipeline.storage.bulk import read_frame
 from oms_pipeline.storage.decisions import DecisionStore
 from oms_pipeline.storage.fraud import FraudStore
 from oms_pipeline.storage.order_events import EVENT_COLUMNS, event_from_row
+from oms_pipeline.storage.outbox import AWAITING_GATE, EXCEPTION_NOTICES, SUPERSEDABLE, OutboxStore, add_intents
 from oms_pipeline.storage.writeback import WritebackStore
 
 
@@ -53,11 +56,50 @@ def _create_reconciliation_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _add_column(conn: Connection, table: str, name: str, type_: Any) -> None:
+    # IF NOT EXISTS (DuckDB and PostgreSQL): a warehouse created after a change has the column already.
+    ddl = sa.types.to_instance(type_).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {ddl}"))
+
+
 def _add_shipment_rate_columns(conn: Connection) -> None:
-    # IF NOT EXISTS (DuckDB and PostgreSQL): a warehouse created after this change has them from migration 2.
     for name, type_ in schema.PLANNED_SHIPMENT_RATE_COLUMNS:
-        ddl = sa.types.to_instance(type_).compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE planned_shipments ADD COLUMN IF NOT EXISTS {name} {ddl}"))
+        _add_column(conn, "planned_shipments", name, type_)
+
+
+def _create_writeback_outbox(conn: Connection) -> None:
+    """The outbox, filled with the intents runs saved before it: each becomes an outbox row awaiting its
+    run's quality gate, which the next writeback re-checks and then sends (or closes as already done).
+    Decisions made before it count as planned by their own run, as they were."""
+    schema.writeback_outbox.create(conn, checkfirst=True)
+    for name, type_ in schema.ORDER_DECISION_PLAN_COLUMNS:
+        _add_column(conn, "order_decisions", name, type_)
+    conn.execute(sa.text("UPDATE order_decisions SET plan_run_id = run_id, planned_at = decided_at "
+                         "WHERE planned_at IS NULL"))
+    if not sa.inspect(conn).has_table("writeback_intents"):
+        return
+    t = schema.writeback_intents
+    now = datetime.now(UTC)
+    by_run: dict[str, list[WriteAction]] = {}
+    for row in conn.execute(sa.select(t.c.run_id, t.c.action_json).order_by(t.c.run_id, t.c.seq)):
+        by_run.setdefault(row.run_id, []).append(WriteAction.model_validate_json(row.action_json))
+    for run_id, actions in by_run.items():
+        add_intents(conn, run_id, actions, AWAITING_GATE, now)
+    t.drop(conn)
+    # An intent of a decision that is no longer the order's latest is not sent now (it may never have
+    # been), except the exception notices of an order that is still an exception (see SUPERSEDABLE).
+    o = schema.writeback_outbox
+    s = schema.order_states
+    latest = sa.select(s.c.order_id).where(s.c.shop_domain == o.c.shop_domain, s.c.order_id == o.c.order_id,
+                                          s.c.trace_id == o.c.trace_id)
+    exception = sa.select(s.c.order_id).where(s.c.shop_domain == o.c.shop_domain, s.c.order_id == o.c.order_id,
+                                             s.c.state == "exception")
+    notice = o.c.action.in_([k.value for k in EXCEPTION_NOTICES])
+    conn.execute(sa.update(o).where(o.c.status == AWAITING_GATE, ~o.c.by_operator,
+                                    o.c.action.in_([k.value for k in SUPERSEDABLE]), ~sa.exists(latest),
+                                    ~sa.and_(notice, sa.exists(exception)))
+                 .values(status="closed", outcome="superseded", closed_at=now,
+                         detail="a newer decision of this order replaced it"))
 
 
 # Versioned DDL: append a (version, name, function) to change the schema; never edit a landed one.
@@ -69,6 +111,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "reconciliation inputs: store fulfillments, refunds, transactions, 3PL shipments, carrier invoices",
      _create_reconciliation_tables),
     (6, "planned_shipments: the rate-shopped carrier, service, rate, days and reason", _add_shipment_rate_columns),
+    (7, "writeback outbox (the intents moved into it); the run that planned each decision",
+     _create_writeback_outbox),
 ]
 
 
@@ -92,6 +136,9 @@ class UpsertResult:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; DuckDB without a pool (single writer across processes)."""
     if url.startswith("duckdb"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":  # DuckDB creates the file, not its folder
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(url, poolclass=sa.pool.NullPool)
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -123,11 +170,23 @@ class Warehouse:
         """Audit log, writeback ledger and review queue."""
         return WritebackStore(self.engine)
 
+    @property
+    def outbox(self) -> OutboxStore:
+        """Every intended write until it is sent or closed."""
+        return OutboxStore(self.engine)
+
     def dispose(self) -> None:
         """Close every connection (lets another process open a DuckDB file)."""
         self.engine.dispose()
 
     # -- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int | None:
+        """The newest migration applied, or None for a warehouse never migrated (read only)."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(schema.schema_migrations.name):
+                return None
+            return conn.execute(sa.select(sa.func.max(schema.schema_migrations.c.version))).scalar_one()
 
     def migrate(self) -> list[int]:
         """Apply the migrations not yet applied; return their versions."""

@@ -1,22 +1,69 @@
 """The gateway's records: audit log, writeback ledger and review queue.
 
 The ledger's unique idempotency key is what makes writes exactly-once across runs: a key in state
-``done`` is never sent again, a key left ``pending`` by a killed run is finished by the next one.
+``done`` is never sent again, a key left ``pending`` by a killed run is sent again by the next one
+(the outbox, ``storage/outbox.py``, says which writes are still to send).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from oms_pipeline.domain.writeback.actions import WriteAction
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
+from oms_pipeline.storage.outbox import OPEN, add_intents, close_intents
+
+# A key is claimed ``pending`` before it is sent and ends ``done`` or ``rejected``. A write the receiver
+# cannot deduplicate (a chat message) is marked ``sending`` just before it goes out; one found still
+# ``sending`` lost its answer (the process died), so it is ``uncertain`` until an operator decides.
+PENDING, SENDING, UNCERTAIN, DONE, REJECTED = "pending", "sending", "uncertain", "done", "rejected"
+LEDGER_STATUSES = (PENDING, SENDING, UNCERTAIN, DONE, REJECTED)
+
+
+def _reopen_reviews(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue review items, opening one whose key was queued before (and perhaps decided) again."""
+    if not rows:
+        return
+    t = schema.review_queue
+    known: set[str] = set()
+    for chunk in chunks([r["idempotency_key"] for r in rows]):
+        known |= set(conn.execute(sa.select(t.c.idempotency_key).where(t.c.idempotency_key.in_(chunk))).scalars())
+    for chunk in chunks([r for r in rows if r["idempotency_key"] not in known]):
+        insert_rows(conn, t, chunk)
+    update_rows(conn, t, ["idempotency_key"], [
+        {"idempotency_key": r["idempotency_key"], "why": r["why"], "status": "pending", "decided_by": None,
+         "decided_at": None, "decision_note": None, "created_at": r["created_at"]}
+        for r in rows if r["idempotency_key"] in known])
+
+
+@dataclass
+class WritebackRecords:
+    """What one step of the gateway records, in one transaction (see :meth:`WritebackStore.record`)."""
+
+    audit: list[dict[str, Any]] = field(default_factory=list)  # new audit rows, before anything is sent
+    audit_updates: list[dict[str, Any]] = field(default_factory=list)  # outcomes, by audit_id
+    ledger_claims: list[dict[str, Any]] = field(default_factory=list)  # new keys (an existing key is kept)
+    ledger_updates: list[dict[str, Any]] = field(default_factory=list)  # by idempotency_key
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # new review items (a queued key stays as is)
+    reopened_reviews: list[dict[str, Any]] = field(default_factory=list)  # queued again, e.g. an answer lost
+    closures: list[dict[str, Any]] = field(default_factory=list)  # outbox rows closed, by idempotency_key
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to record."""
+        return not any((self.audit, self.audit_updates, self.ledger_claims, self.ledger_updates, self.reviews,
+                        self.reopened_reviews, self.closures))
+
+    def __len__(self) -> int:
+        return len(self.audit_updates) + len(self.closures)
 
 
 @dataclass(frozen=True)
@@ -24,7 +71,7 @@ class LedgerEntry:
     """A ledger row as the gateway reads it."""
 
     idempotency_key: str
-    status: str  # pending | done | rejected
+    status: str  # pending | sending | uncertain | done | rejected (see LEDGER_STATUSES)
     attempts: int
     external_ref: str | None
 
@@ -63,44 +110,29 @@ class WritebackStore:
                     out[row.idempotency_key] = LedgerEntry(*row)
         return out
 
-    def begin(self, audit_rows: Sequence[dict[str, Any]], ledger_rows: Sequence[dict[str, Any]],
-              review_rows: Sequence[dict[str, Any]]) -> None:
-        """Audit records first, with the ledger claims and review items, in one transaction.
-
-        A ledger claim for an existing key is skipped (the key's row stays as it is); so is a review
-        item for a key already queued.
-        """
+    def record(self, records: WritebackRecords, run_id: str, now: datetime) -> None:
+        """Everything one gateway step learned, in one transaction: audit rows before anything is sent (and
+        their outcomes after), ledger claims and outcomes, review items, and the outbox rows they close."""
+        if records.empty:
+            return
         with self.engine.begin() as conn:
-            for chunk in chunks(list(audit_rows)):
+            for chunk in chunks(records.audit):
                 insert_rows(conn, schema.audit_log, chunk)
-            for chunk in chunks(list(ledger_rows)):
+            update_rows(conn, schema.audit_log, ["audit_id"], records.audit_updates)
+            for chunk in chunks(records.ledger_claims):
                 insert_rows(conn, schema.writeback_ledger, chunk, skip_existing=True)
-            for chunk in chunks(list(review_rows)):
+            update_rows(conn, schema.writeback_ledger, ["idempotency_key"], records.ledger_updates)
+            for chunk in chunks(records.reviews):
                 insert_rows(conn, schema.review_queue, chunk, skip_existing=True)
+            _reopen_reviews(conn, records.reopened_reviews)
+            close_intents(conn, records.closures, run_id, now)
 
-    def finish(self, audit_updates: Sequence[dict[str, Any]], ledger_updates: Sequence[dict[str, Any]]) -> None:
-        """Record outcomes: audit rows by ``audit_id``, ledger rows by ``idempotency_key``."""
+    def mark_sending(self, key: str, attempts: int, now: datetime) -> None:
+        """Record that a write the receiver cannot deduplicate is about to go out: if the process dies
+        before its outcome is recorded, the next run knows it may have been sent and asks an operator."""
         with self.engine.begin() as conn:
-            update_rows(conn, schema.audit_log, ["audit_id"], audit_updates)
-            update_rows(conn, schema.writeback_ledger, ["idempotency_key"], ledger_updates)
-
-    # -- intents ----------------------------------------------------------------------------
-
-    def save_intents(self, run_id: str, shop: str, actions: Sequence[Any]) -> None:
-        """The writes a run's decisions ask for (``WriteAction`` objects), for the writeback step."""
-        rows = [{"run_id": run_id, "seq": n, "shop_domain": shop, "order_id": a.order_id, "trace_id": a.trace_id,
-                 "action_json": a.model_dump_json()} for n, a in enumerate(actions)]
-        with self.engine.begin() as conn:
-            conn.execute(sa.delete(schema.writeback_intents).where(schema.writeback_intents.c.run_id == run_id))
-            for chunk in chunks(rows):
-                insert_rows(conn, schema.writeback_intents, chunk)
-
-    def intents(self, run_id: str) -> list[str]:
-        """A run's intended writes, as JSON, in the order they were decided."""
-        t = schema.writeback_intents
-        with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(t.c.action_json).where(t.c.run_id == run_id).order_by(t.c.seq))
-                        .scalars())
+            conn.execute(sa.update(schema.writeback_ledger).where(schema.writeback_ledger.c.idempotency_key == key)
+                         .values(status=SENDING, attempts=attempts, detail=f"sending since {now.isoformat()}"))
 
     # -- review queue -----------------------------------------------------------------------
 
@@ -126,25 +158,19 @@ class WritebackStore:
         with self.engine.connect() as conn:
             return [ReviewItem(*row) for row in conn.execute(query)]
 
-    def supersede_reviews(self, shop: str, order_ids: Sequence[str]) -> int:
-        """Pending suggestions of orders that have just been decided again: a newer decision replaces
-        them (approving an old suggestion would write what no longer holds)."""
+    def decide_review(self, review_id: str, status: str, by: str, note: str, *,
+                      intents: Sequence[WriteAction] = (), run_id: str = "") -> bool:
+        """Mark a pending review item approved or rejected, by whom and why, with the writes the decision
+        asks for (open in the outbox under ``run_id``), in one transaction. False when the item was no
+        longer pending (someone else decided it meanwhile): nothing is recorded then."""
         t = schema.review_queue
-        count = 0
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            for chunk in chunks(list(order_ids)):
-                count += conn.execute(sa.update(t).where(
-                    t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status == "pending").values(
-                    status="superseded", decided_by="oms-triage", decided_at=datetime.now(UTC),
-                    decision_note="a newer decision of this order replaced it")).rowcount
-        return count
-
-    def decide_review(self, review_id: str, status: str, by: str, note: str) -> None:
-        """Mark a review item approved or rejected, by whom and why."""
-        t = schema.review_queue
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.review_id == review_id).values(
-                status=status, decided_by=by, decided_at=datetime.now(UTC), decision_note=note))
+            changed = conn.execute(sa.update(t).where(t.c.review_id == review_id, t.c.status == "pending").values(
+                status=status, decided_by=by, decided_at=now, decision_note=note)).rowcount
+            if changed:
+                add_intents(conn, run_id, intents, OPEN, now)
+        return bool(changed)
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from oms_pipeline.connectors.http import TransientHTTPError
-from oms_pipeline.connectors.notifications import SlackWebhook, SlackWebhookError, ZendeskError, ZendeskTickets
+from oms_pipeline.connectors.notifications import (
+    SlackAnswerLost,
+    SlackWebhook,
+    SlackWebhookError,
+    ZendeskError,
+    ZendeskTickets,
+)
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 
@@ -61,9 +67,10 @@ def test_zendesk_wrong_token(sandbox):
 
 
 def test_retries_through_faults_deliver_once():
-    with SandboxServer(SandboxStore(seed=1, orders=1, rate_per_min=0.0), faults=0.3, timeout_fault_s=1.0,
+    # The gateway's 504 after a stall is an answer (nothing was posted): Slack is retried through it.
+    with SandboxServer(SandboxStore(seed=1, orders=1, rate_per_min=0.0), faults=0.3, timeout_fault_s=0.2,
                        seed=7) as sandbox:
-        with SlackWebhook(sandbox.slack_webhook_url, timeout_s=0.5, max_attempts=12, sleep=lambda _s: None) as slack, \
+        with SlackWebhook(sandbox.slack_webhook_url, timeout_s=2.0, max_attempts=12, sleep=lambda _s: None) as slack, \
                 _zendesk(sandbox, timeout_s=0.5, max_attempts=12, sleep=lambda _s: None) as zendesk:
             for i in range(10):
                 slack.post(f"alert {i}")
@@ -72,6 +79,18 @@ def test_retries_through_faults_deliver_once():
         assert sandbox.store.stats["faults"] > 0
         assert [m["text"] for m in sandbox.notifications.slack_messages] == [f"alert {i}" for i in range(10)]
         assert [t["subject"] for t in sandbox.notifications.tickets] == [f"ticket {i}" for i in range(10)]
+
+
+def test_a_slack_message_whose_answer_is_lost_is_not_posted_again():
+    # Every request stalls past the client's timeout: the message went out and no answer came back, so
+    # it may have been posted; posting it again could double it, so the caller is told instead.
+    with SandboxServer(SandboxStore(seed=1, orders=1, rate_per_min=0.0), faults=1.0, timeout_fault_s=1.0,
+                       seed=3) as sandbox:
+        sandbox.faults.pick = lambda: "timeout"
+        with SlackWebhook(sandbox.slack_webhook_url, timeout_s=0.2, max_attempts=5, sleep=lambda _s: None) as slack:
+            with pytest.raises(SlackAnswerLost, match="ReadTimeout"):
+                slack.post("x")
+        assert sandbox.store.stats["requests_slack"] == 1  # one attempt only
 
 
 def test_exhausted_retries_raise_transient_error():

@@ -35,6 +35,7 @@ VARIABLES = {
     "writeback/order_fulfillment_orders.graphql": {"id": _ORDER},
     "writeback/order_writeback_state.graphql": {"id": _ORDER, "namespace": "oms"},
     "writeback/order_addresses.graphql": {"id": _ORDER},
+    "writeback/order_note.graphql": {"id": _ORDER},
 }
 
 

@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from oms_pipeline.decisioning import OperatorError, decide_pending, load_decision_policy, release_holds, write_back
+from oms_pipeline.decisioning import OperatorError, decide_pending, load_decision_policy, release_holds
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
 from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.gateway.test_gateway import RecordingExecutor, gateway
+from oms_pipeline_tests.gateway.fakes import RecordingExecutor
+from oms_pipeline_tests.gateway.test_gateway import gateway
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -144,10 +146,10 @@ def test_writeback_sends_each_intent_once_across_reruns(landed):
     decide_pending(wh, SHOP, POLICY, "run-1", NOW)
     executor = RecordingExecutor()
     auto = dict.fromkeys(Workflow, RolloutMode.AUTO)
-    first = write_back(wh, gateway(wh, executor, modes=auto), "run-1")
+    first = drain_outbox(wh, gateway(wh, executor, modes=auto), SHOP, "run-1", STORE_WORKFLOWS).report
     sent = len(executor.sent)
     assert first.written == sent > 120
-    again = write_back(wh, gateway(wh, executor, modes=auto), "run-1")
+    again = drain_outbox(wh, gateway(wh, executor, modes=auto), SHOP, "run-1", STORE_WORKFLOWS).report
     assert again.written == 0 and len(executor.sent) == sent
     kinds = {a.kind.value for a in executor.sent}
     assert {"add_tags", "set_metafields", "place_hold"} <= kinds
@@ -157,7 +159,7 @@ def test_a_newer_decision_supersedes_pending_suggestions(landed):
     wh, store = landed
     decide_pending(wh, SHOP, POLICY, "run-1", NOW)
     assisted = dict.fromkeys(Workflow, RolloutMode.ASSISTED)
-    write_back(wh, gateway(wh, RecordingExecutor(), modes=assisted), "run-1")
+    drain_outbox(wh, gateway(wh, RecordingExecutor(), modes=assisted), SHOP, "run-1", STORE_WORKFLOWS)
     payload = store.records()[0].rest()
     order_id = str(payload["id"])
     assert any(i.order_id == order_id for i in wh.writeback.pending_reviews())

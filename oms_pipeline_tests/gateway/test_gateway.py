@@ -7,32 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction
-from oms_pipeline.domain.writeback.policy import CircuitBreaker, CircuitOpen
-from oms_pipeline.gateway.gateway import ExecutionResult, WritebackGateway
+from oms_pipeline.domain.writeback.policy import CircuitBreaker
+from oms_pipeline.gateway.gateway import WritebackGateway
 from oms_pipeline.storage.warehouse import Warehouse
+from oms_pipeline_tests.gateway.fakes import RecordingExecutor
 
 AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)
-
-
-class RecordingExecutor:
-    """Stands in for the store and channels: records what it was asked to send; can fail on demand."""
-
-    def __init__(self, fail_times: int = 0, reject: set[ActionKind] = frozenset()):
-        self.sent: list[WriteAction] = []
-        self.fail_times = fail_times
-        self.reject = reject
-
-    def supports(self, kind: ActionKind) -> bool:
-        return kind not in (ActionKind.CANCEL_ORDER, ActionKind.REFUND_ORDER)
-
-    def execute(self, action: WriteAction) -> ExecutionResult:
-        if self.fail_times:
-            self.fail_times -= 1
-            raise ConnectionError("store unreachable")
-        self.sent.append(action)
-        if action.kind in self.reject:
-            return ExecutionResult("rejected", "tags: Tag is invalid")
-        return ExecutionResult("done", "", f"ref-{len(self.sent)}")
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -176,9 +156,9 @@ def test_circuit_breaker_stops_a_run_that_would_hold_too_many_orders(warehouse):
     holds = [action(str(n), ActionKind.PLACE_HOLD, Workflow.HOLDS,
                     {"handle": "oms-x", "reason": "OTHER", "rule_id": "x", "reason_notes": "x"}) for n in range(30)]
     tags = [action(str(n)) for n in range(40)]
-    with pytest.raises(CircuitOpen, match="30 of 40 orders"):
-        gateway(warehouse, executor, breaker=CircuitBreaker(max_share=0.5, min_orders=20)).run(
-            holds + tags, "run-1", batch_orders=40)
+    report = gateway(warehouse, executor, breaker=CircuitBreaker(max_share=0.5, min_orders=20)).run(
+        holds + tags, "run-1", batch_orders=40)
+    assert "30 of 40 orders" in report.circuit_open[0] and report.outcomes == {"circuit_open": 70}
     assert executor.sent == []
     assert set(warehouse.writeback.audit()["outcome"]) == {"circuit_open"}
     # Below the share, the same kind of run goes through.

@@ -46,8 +46,7 @@ def triaged(tmp_path, store) -> Warehouse:
 
 
 def _plan_writes(wh: Warehouse, run_id: str) -> dict[str, WriteAction]:
-    actions = [WriteAction.model_validate_json(raw) for raw in wh.writeback.intents(run_id)]
-    return {a.order_id: a for a in actions if a.workflow is Workflow.ROUTING}
+    return {a.order_id: a for a in wh.outbox.of_run(run_id) if a.workflow is Workflow.ROUTING}
 
 
 def test_the_batch_optimizer_plans_ready_orders_no_costlier_than_greedy(triaged):
@@ -83,7 +82,26 @@ def test_the_batch_optimizer_plans_ready_orders_no_costlier_than_greedy(triaged)
     assert again.planned == summary.planned
     assert len(wh.decisions.shipments_of_run("run-1")) == len(shipments)
     assert len(_plan_writes(wh, "run-1")) == len(writes)
-    assert len(wh.writeback.intents("run-1")) == len(set(wh.writeback.intents("run-1")))
+    keys = [a.idempotency_key for a in wh.outbox.of_run("run-1")]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_later_run_plans_what_a_run_killed_after_triage_decided(triaged):
+    wh = triaged  # run-1 decided, then died before its planning step
+    summary = plan_decided(wh, SHOP, POLICY.network, POLICY.rules, "run-2", RoutingPolicy(time_limit_s=5.0))
+    decisions = wh.decisions.decisions_of_run("run-1")
+    ready = decisions[decisions["state"].isin(PLANNABLE_STATES)]
+    assert summary.planned == summary.earlier_decisions == len(ready) > 0
+    assert set(decisions.loc[decisions["state"].isin(PLANNABLE_STATES), "plan_run_id"]) == {"run-2"}
+    # The plan's writes (and the 3PL handoffs) wait in the outbox under the run that planned them, for its gate.
+    assert set(_plan_writes(wh, "run-2")) == set(decisions.loc[decisions["plan_summary"].notna(), "order_id"])
+    handoffs = [a for a in wh.outbox.of_run("run-2") if a.workflow is Workflow.FULFILLMENT_HANDOFF]
+    assert len(handoffs) == summary.handoffs > 0
+    assert wh.outbox.counts() == {"awaiting_gate": len(wh.outbox.of_run("run-1")) + len(wh.outbox.of_run("run-2"))}
+    gated, lines = wh.decisions.checked_by_gate("run-2")
+    assert set(gated["order_id"]) == set(ready["order_id"]) and len(lines) > 0
+    # Nothing is left to plan: a third run plans nothing.
+    assert plan_decided(wh, SHOP, POLICY.network, POLICY.rules, "run-3", RoutingPolicy(time_limit_s=5.0)).planned == 0
 
 
 def test_rate_shopping_against_the_sandbox_carrier_api(triaged, store):

@@ -16,7 +16,7 @@ SHOP = "nordwool.myshopify.com"
 
 def _exercise(url: str, rest_order: dict) -> None:
     wh = Warehouse(url)
-    assert wh.migrate() == [1, 2, 3, 4, 5, 6] == [version for version, _name, _apply in MIGRATIONS]
+    assert wh.migrate() == [1, 2, 3, 4, 5, 6, 7] == [version for version, _name, _apply in MIGRATIONS]
     assert wh.migrate() == []  # idempotent
     newer = dict(rest_order, updated_at="2025-01-10T13:00:00-05:00", tags="vip, gift, rush")
     bad = dict(rest_order, id=77, name="#77")

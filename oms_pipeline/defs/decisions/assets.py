@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from oms_pipeline.decisioning import triage_pending, write_back
-from oms_pipeline.domain.writeback.policy import CircuitOpen
+from oms_pipeline.decisioning import triage_pending
 from oms_pipeline.planning import plan_decided
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.writeback import STORE_WORKFLOWS, DrainReport, drain_outbox
 
 DECISIONS_GROUP = "order_decisions"
 
@@ -89,26 +89,49 @@ def fulfillment_plans(context: AssetExecutionContext, warehouse: WarehouseResour
 @asset(group_name=DECISIONS_GROUP, deps=["fulfillment_plans"], kinds={"shopify", "slack", "zendesk"})
 def store_writeback(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
                     decisions: DecisionsResource) -> MaterializeResult:
-    """The run's decisions written back through the gateway: tags, metafields, holds, plan summaries,
-    exception alerts (Slack) and tickets (Zendesk), each audited first, idempotent by ledger key, and
-    subject to policy and each workflow's rollout mode (shadow, assisted, auto).
+    """The writes decisions and plans asked for, sent through the gateway from the outbox: tags,
+    metafields, holds, plan summaries, exception alerts (Slack), tickets (Zendesk) and note lines, each
+    audited first, idempotent by ledger key, and subject to policy and each workflow's rollout mode
+    (shadow, assisted, auto).
 
-    Runs only when the decisions passed their quality gate. A re-run writes nothing new.
+    Runs only when this run's decisions passed their quality gate. It first finishes what earlier runs
+    left unsent (a run that died midway; their gate is checked here first), oldest first, then this
+    run's own writes; ``earlier_writes_finished`` says how many. A re-run writes nothing new.
     """
     wh = warehouse.open()
     with decisions.gateway(wh, shopify) as gateway:
-        try:
-            report = write_back(wh, gateway, context.run.run_id)
-        except CircuitOpen as tripped:
-            raise Failure(description=str(tripped)) from tripped
-    summary = report.summary()
-    if report.failures:
-        context.log.warning("%d writes failed and stay pending for the next run", len(report.failures))
+        drained = drain_outbox(wh, gateway, shopify.shop_domain, context.run.run_id, STORE_WORKFLOWS)
+    return writeback_step_result(context, drained, decisions)
+
+
+def writeback_step_result(context: AssetExecutionContext, drained: DrainReport,
+                      decisions: DecisionsResource) -> MaterializeResult:
+    """Metadata of a writeback step; fails the step when the circuit breaker stopped a batch."""
+    meta = drained.metadata()
+    if drained.earlier_finished:
+        context.log.info("finished %d writes earlier runs left unsent (runs %s)", drained.earlier_finished,
+                         ", ".join(drained.earlier_runs[:5]))
+    if drained.blocked:
+        context.log.warning("%d writes of runs whose quality gate failed were closed unsent: %s",
+                            sum(drained.blocked.values()), drained.blocked)
+    if drained.left_open:
+        context.log.warning("%d writes could not be sent and stay open for the next run", drained.left_open)
+    if drained.report.uncertain:
+        context.log.warning("%d messages may have been posted (their answer was lost): queued for an operator",
+                            len(drained.report.uncertain))
+    if drained.report.circuit_open:
+        raise Failure(description="; ".join(drained.report.circuit_open), metadata={
+            "outcomes": MetadataValue.json(meta["outcomes"])})
     return MaterializeResult(metadata={
-        "written": report.written,
-        "outcomes": MetadataValue.json(summary["outcomes"]),
-        "by_workflow": MetadataValue.json(summary["by_workflow"]),
-        "refusals": MetadataValue.json(summary["refusals"]),
-        "failures": MetadataValue.json(summary["failures"]),
+        "written": meta["written"],
+        "earlier_writes_finished": meta["earlier_writes_finished"],
+        "left_open": meta["left_open"],
+        "blocked_by_gate": meta["blocked_by_gate"],
+        "may_have_been_posted": len(drained.report.uncertain),
+        "outcomes": MetadataValue.json(meta["outcomes"]),
+        "earlier_outcomes": MetadataValue.json(meta["earlier_outcomes"]),
+        "by_workflow": MetadataValue.json(meta["by_workflow"]),
+        "refusals": MetadataValue.json(meta["refusals"]),
+        "failures": MetadataValue.json(meta["failures"]),
         "modes": MetadataValue.json({k.value: v.value for k, v in decisions.modes().items()}),
     })

@@ -1,9 +1,18 @@
 """Decisions and writeback, as one Definitions object, and the job that runs the whole order flow."""
 
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, in_process_executor
+import os
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
 
 from oms_pipeline.defs.decisions.assets import fulfillment_plans, order_triage, store_writeback
-from oms_pipeline.defs.decisions.checks import decisions_pass_expectations
+from oms_pipeline.defs.decisions.checks import decisions_pass_expectations, writeback_outbox_drained
 from oms_pipeline.defs.ingestion.sensors import PROCESS_ORDERS_JOB
 
 process_orders_job = define_asset_job(
@@ -20,13 +29,17 @@ process_orders_job = define_asset_job(
 
 
 # The sensor runs the flow when the store changes; holds also need a look when nothing changes
-# (their recheck falls due), so the flow runs every hour as well.
+# (their recheck falls due), and writes a dead run left are finished by the next run, so the flow runs
+# every hour as well. It starts with the sensor (`oms ui`).
 hold_recheck_schedule = ScheduleDefinition(
     name="hold_rechecks",
     job=process_orders_job,
     cron_schedule="17 * * * *",
     description="Hourly pass of the order flow, so on-hold orders are triaged again once their recheck "
-                "is due (OMS_HOLD_RECHECK_HOURS) even when the store sends no change.",
+                "is due (OMS_HOLD_RECHECK_HOURS), and writes a run that died left unsent are sent, even "
+                "when the store sends no change.",
+    default_status=DefaultScheduleStatus.RUNNING if os.environ.get("OMS_SENSOR_AUTOSTART") == "1"
+    else DefaultScheduleStatus.STOPPED,
 )
 
 
@@ -34,5 +47,5 @@ def build_decision_definitions() -> Definitions:
     """The triage, planning and writeback assets, their quality gate, the order-flow job and the hold recheck
     schedule."""
     return Definitions(assets=[order_triage, fulfillment_plans, store_writeback],
-                       asset_checks=[decisions_pass_expectations],
+                       asset_checks=[decisions_pass_expectations, writeback_outbox_drained],
                        jobs=[process_orders_job], schedules=[hold_recheck_schedule])

@@ -4,13 +4,14 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from oms_pipeline.defs.decisions.assets import writeback_step_result
 from oms_pipeline.domain.packing_slips import store_display_name
 from oms_pipeline.domain.writeback.actions import Workflow
-from oms_pipeline.domain.writeback.policy import CircuitOpen
-from oms_pipeline.fulfillment_flow import handoff_released, write_packing_slips
+from oms_pipeline.fulfillment_flow import write_packing_slips
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, drain_outbox
 
 FULFILLMENT_GROUP = "fulfillment"
 MAX_LISTED_SLIPS = 50  # per-slip paths listed in metadata; the bulk PDF always holds them all
@@ -19,30 +20,19 @@ MAX_LISTED_SLIPS = 50  # per-slip paths listed in metadata; the bulk PDF always 
 @asset(group_name=FULFILLMENT_GROUP, deps=["store_writeback"], kinds={"shipstation"})
 def tpl_handoff(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
                 decisions: DecisionsResource) -> MaterializeResult:
-    """Every order this run released (ready or released) with lines planned at a 3PL location, handed
-    to the 3PL as a ShipStation order (``createorder``, upsert on ``orderKey`` = the store order id)
-    through the gateway: audited first, idempotent by ledger key, and subject to the
-    ``fulfillment_handoff`` rollout mode (OMS_ROLLOUT_HANDOFF; shadow by default). A re-run sends nothing new.
+    """Released orders with lines planned at a 3PL location, handed to the 3PL as ShipStation orders
+    (``createorder``, upsert on ``orderKey`` = the store order id) from the outbox, where each plan
+    recorded its handoff: audited first, idempotent by ledger key, and subject to the
+    ``fulfillment_handoff`` rollout mode (OMS_ROLLOUT_HANDOFF; shadow by default). Handoffs earlier runs
+    left unsent go first. A re-run sends nothing new.
     """
     wh = warehouse.open()
-    network = decisions.policy().network
     with decisions.gateway(wh, shopify) as gateway:
-        try:
-            run = handoff_released(wh, gateway, shopify.shop_domain, context.run.run_id, network.unit_weight_kg)
-        except CircuitOpen as tripped:
-            raise Failure(description=str(tripped)) from tripped
-    summary = run.report.summary()
-    if run.unreadable:
-        context.log.warning("%d orders could not be read again: %s", len(run.unreadable), run.unreadable[:5])
-    if run.report.failures:
-        context.log.warning("%d handoffs failed and stay pending for the next run", len(run.report.failures))
+        drained = drain_outbox(wh, gateway, shopify.shop_domain, context.run.run_id, HANDOFF_WORKFLOWS)
+    result = writeback_step_result(context, drained, decisions)
     return MaterializeResult(metadata={
-        "released_orders": run.released_orders,
-        "tpl_orders": run.tpl_orders,
-        "handed_off": run.report.written,
-        "outcomes": MetadataValue.json(summary["outcomes"]),
-        "failures": MetadataValue.json(summary["failures"]),
-        "unreadable": len(run.unreadable),
+        **result.metadata,
+        "handed_off": drained.report.written,
         "mode": decisions.modes()[Workflow.FULFILLMENT_HANDOFF].value,
         "shipstation": decisions.shipstation_url or "not configured",
     })

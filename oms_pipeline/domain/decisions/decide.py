@@ -39,6 +39,12 @@ def customer_note(note: str | None) -> str | None:
     return "\n".join(kept).strip() or None
 
 
+def note_with_line(note: str | None, line: str) -> str:
+    """The note with ``line`` as this system's only line, under the customer's part (which is kept as is)."""
+    kept = customer_note(note)
+    return f"{kept}\n{line}" if kept else line
+
+
 def order_fingerprint(order: Order) -> str:
     """A hash of what decisions read from an order.
 

@@ -48,6 +48,14 @@ class ActionKind(StrEnum):
     HANDOFF_TO_3PL = "handoff_to_3pl"  # ShipStation POST /orders/createorder (upsert on orderKey)
 
     @property
+    def resendable(self) -> bool:
+        """Whether sending it again after a lost answer is harmless: the receiver deduplicates it (Zendesk's
+        ``Idempotency-Key``, ShipStation's ``orderKey``), the write sets a state (tags, metafields), or the
+        executor reads the store first (holds by handle, note lines by marker). A chat message is none
+        of these."""
+        return self is not ActionKind.CHAT_ALERT
+
+    @property
     def dedupe_across_versions(self) -> bool:
         """Alerts are about the order, not one version of it: the same alert is sent once, ever."""
         return self in (ActionKind.CHAT_ALERT, ActionKind.HELPDESK_TICKET)

@@ -6,7 +6,7 @@
   automation releases;
 - routing: the fulfillment plan as the ``oms.plan`` metafield, one line per shipment with its reason
   (see :func:`plan_action`; the order flow's ``fulfillment_plans`` step makes it after triage);
-- notifications: for an exception, a chat alert, a helpdesk ticket and a line on the order note.
+- notifications: for an exception, a chat alert, a helpdesk ticket and an ``[oms]`` line on the order note.
 
 Texts name the order by its number, never by the customer: alerts and tickets carry no PII.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from oms_pipeline.domain.decisions.decide import OMS_NOTE_MARKER, OrderDecision, customer_note
+from oms_pipeline.domain.decisions.decide import OMS_NOTE_MARKER, OrderDecision
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import TriageOutcome
 from oms_pipeline.domain.orders import Order
@@ -98,9 +98,10 @@ def decision_actions(decision: OrderDecision, order: Order, shop: str, plan_summ
                 "body": text, "tags": ["oms", "exception", *rule_ids], "external_id": f"{shop}/{order.id}"}),
         ]
         note_line = f"{OMS_NOTE_MARKER} exception: {'; '.join(r for _, r in decision.triage.reasons)}"
-        kept = customer_note(order.note)
+        # Only our line: the executor reads the note at send time and puts the line under the customer's
+        # part as the store has it then (no customer text in the audit, no edit of theirs overwritten).
         actions.append(WriteAction(**base, workflow=Workflow.NOTIFICATIONS, kind=ActionKind.UPDATE_NOTE,
-                                   payload={"note": f"{kept}\n{note_line}" if kept else note_line}))
+                                   payload={"line": note_line}))
     return actions
 
 

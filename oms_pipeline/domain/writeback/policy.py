@@ -70,10 +70,6 @@ def evaluate_policy(action: WriteAction, mode: RolloutMode, confidence_threshold
     return Verdict(Disposition.EXECUTE, "auto-mode", "confidence clears the threshold")
 
 
-class CircuitOpen(RuntimeError):
-    """A run would act on more orders than the breaker allows; nothing disruptive was sent."""
-
-
 @dataclass(frozen=True)
 class CircuitBreaker:
     """Stops a run that would take disruptive actions on more than ``max_share`` of its orders.
