@@ -90,6 +90,20 @@ def sandbox_serve(
 
 
 @app.command()
+def doctor() -> None:
+    """Check this deployment: the warehouse reachable and migrated, no intended write left unsent too long,
+    none waiting on an operator because its answer was lost. One line per check, with the fix; exit 1 when
+    any check fails. Reads only."""
+    from oms_pipeline.services.doctor import check_deployment
+
+    checks = check_deployment(OmsSettings())
+    for check in checks:
+        typer.echo(check.line())
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     orders: int = typer.Option(300, help="Orders the sandbox holds before the first poll."),
     seed: int = typer.Option(7, help="Sandbox seed."),
@@ -280,6 +294,23 @@ def bench_writeback_command(
     from oms_pipeline.runner import bench_writeback
 
     _print_figures(bench_writeback(orders=orders, faults=faults, seed=seed))
+
+
+@bench_app.command("crash")
+def bench_crash_command(
+    kills: int = typer.Option(20, help="Random SIGKILLs of the order flow (after one kill per targeted write)."),
+    orders: int = typer.Option(120, help="Orders in the sandbox store."),
+    faults: float = typer.Option(0.05, help="Fraction of sandbox requests answered 429/5xx/timeout."),
+    seed: int = typer.Option(7, help="Seed of the store and of the kill moments."),
+) -> None:
+    """The crash drill: `oms ingest --once` SIGKILLed (its whole process group) at random moments and
+    right after chosen writes, then run to completion; the store checked against the decisions."""
+    import tempfile
+
+    from oms_pipeline.crash_drill import bench_crash
+
+    with tempfile.TemporaryDirectory(prefix="oms-crash-") as tmp:
+        _print_figures(bench_crash(kills=kills, orders=orders, seed=seed, faults=faults, workdir=Path(tmp)))
 
 
 @fraud_app.command("train")

@@ -14,7 +14,7 @@ COMMANDS = [[], ["demo"], ["ingest"], ["sandbox"], ["sandbox", "serve"], ["ui"],
             ["review"], ["review", "list"], ["review", "approve"], ["review", "reject"], ["fraud"],
             ["fraud", "train"], ["fraud", "score"], ["notes"], ["notes", "parse"], ["bench", "notes"],
             ["bench", "fraud"], ["fraud", "models"], ["fraud", "retrain"], ["fraud", "rollback"],
-            ["fraud", "review"], ["reconcile"], ["bench", "reconcile"]]
+            ["fraud", "review"], ["reconcile"], ["bench", "reconcile"], ["doctor"], ["bench", "crash"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "oms")
@@ -44,7 +44,38 @@ def test_ingest_once_prints_one_json_line(tmp_path, monkeypatch):
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["success"] is True
     assert summary["events_landed"] == summary["orders_written"] + summary["quarantined"] > 0
+    assert summary["earlier_writes_finished"] == 0 and summary["writes_left_open"] == 0
     assert (tmp_path / ".oms" / "warehouse.duckdb").exists()
+
+
+def test_doctor_names_each_failing_check_with_its_fix(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
+    from oms_pipeline.storage.outbox import OPEN
+    from oms_pipeline.storage.warehouse import Warehouse
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert result.output.startswith("FAIL  warehouse          no warehouse at") and "fix: oms migrate" in result.output
+    assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
+    healthy = CliRunner().invoke(app, ["doctor"])
+    assert healthy.exit_code == 0, healthy.output
+    assert [line.split()[:2] for line in healthy.output.splitlines()] == [
+        ["ok", "warehouse"], ["ok", "writeback"], ["ok", "uncertain"], ["ok", "quality"]]
+    # A hold a run intended two hours ago and nobody sent since.
+    wh = Warehouse(f"duckdb:///{tmp_path / '.oms' / 'warehouse.duckdb'}")
+    hold = WriteAction(shop_domain="oms-sandbox.myshopify.com", order_id="1001", order_version="v",
+                       workflow=Workflow.HOLDS, kind=ActionKind.PLACE_HOLD, trace_id="t",
+                       payload={"handle": "oms-x", "reason": "OTHER", "rule_id": "x", "reason_notes": "x"})
+    wh.outbox.add("run-dead", [hold], OPEN, datetime.now(UTC) - timedelta(hours=2))
+    wh.dispose()
+    stale = CliRunner().invoke(app, ["doctor"])
+    assert stale.exit_code == 1
+    line = next(line for line in stale.output.splitlines() if "writeback" in line)
+    assert line.startswith("FAIL") and "1 intended writes unsent for more than 60 min: holds 1 (open" in line
+    assert "fix: " in line and "oms ingest --once" in line
 
 
 def test_ingest_without_once_is_refused():
