@@ -14,11 +14,12 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -41,6 +42,11 @@ class _JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def _client_gone(_request: Request, _exc: Exception) -> Response:
+    """The client went away before its request was read (a killed process): nobody is left to answer."""
+    return Response(status_code=499)
 
 
 class SandboxServer:
@@ -76,10 +82,18 @@ class SandboxServer:
             Route("/v2/shipments", self._carrier_shipment, methods=["POST"]),
             Route("/orders/createorder", self._shipstation_create_order, methods=["POST"]),
             Route("/shipments", self._shipstation_shipments, methods=["GET"]),
-        ])
+        ], exception_handlers={ClientDisconnect: _client_gone})
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        # Called with the write's name ("graphql:<operationName>", "slack", "zendesk_ticket",
+        # "shipstation_createorder") once a write is applied and before it is answered: where a crash
+        # drill kills its client, so the write happened and the client never heard of it.
+        self.after_write: Callable[[str], None] | None = None
+
+    def _written(self, name: str) -> None:
+        if self.after_write is not None:
+            self.after_write(name)
 
     @property
     def url(self) -> str:
@@ -195,7 +209,10 @@ class SandboxServer:
             body = json.loads(await request.body() or b"null")
         except ValueError:
             body = None
+        mutations = self.store.stats.get("mutations", 0)
         status, payload = self.graphql.answer(self.token, body)
+        if self.store.stats.get("mutations", 0) > mutations:
+            self._written(f"graphql:{body.get('operationName') if isinstance(body, dict) else None}")
         return _JSON(payload, status_code=status, headers=self._headers(request, {}))
 
     async def _orders(self, request: Request) -> Response:
@@ -244,6 +261,8 @@ class SandboxServer:
         if fault:
             return fault
         status, text = self.notifications.slack_post(request.url.path, await request.body())
+        if status == 200:
+            self._written("slack")
         return PlainTextResponse(text, status_code=status)
 
     async def _zendesk_ticket(self, request: Request) -> Response:
@@ -256,6 +275,8 @@ class SandboxServer:
             return fault
         status, payload, headers = self.notifications.create_ticket(
             await request.body(), request.headers.get("Idempotency-Key"), self.zendesk_url)
+        if status == 201:
+            self._written("zendesk_ticket")
         return _JSON(payload, status_code=status, headers={**self.notifications.rate_limit_headers(), **headers})
 
     @property
@@ -313,6 +334,8 @@ class SandboxServer:
         if stop:
             return stop
         status, payload = self.shipstation.create_order(await request.body())
+        if status == 200:
+            self._written("shipstation_createorder")
         return _JSON(payload, status_code=status, headers=headers)
 
     async def _shipstation_shipments(self, request: Request) -> Response:
