@@ -45,6 +45,11 @@ from oms_pipeline.storage.warehouse import Warehouse
 # Writes whose answer a targeted kill intercepts, by the name the sandbox gives them.
 TARGETS = ("graphql:HoldFulfillmentOrder", "slack", "zendesk_ticket", "graphql:UpdateOrderNote",
            "shipstation_createorder")
+# What :func:`audit_store` counts that must be 0 once a run went to completion.
+MUST_BE_ZERO = ("pending", "unsent_intents", "intents_without_ledger_row", "decisions_without_intents",
+                "holds_missing_from_store", "orders_without_tag", "exceptions_without_alert",
+                "exceptions_without_ticket", "exceptions_without_note", "handoffs_lost", "duplicate_chat_messages",
+                "duplicate_tickets", "duplicate_holds", "duplicate_note_lines")
 AUTO_MODES = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing": "auto",
               "rollout_notifications": "auto", "rollout_handoff": "auto"}
 CHILD_TIMEOUT_S = 600.0
@@ -98,10 +103,12 @@ def child_env(sandbox: Any, workdir: Path, channels: dict[str, Any]) -> dict[str
 
 
 def run_drill(sandbox: Any, env: dict[str, str], workdir: Path, *, kills: int, seed: int,
-              targets: Sequence[str] = TARGETS, store_events_every: int = 4, store_events: int = 6) -> DrillLog:
+              targets: Sequence[str] = TARGETS, store_events_every: int = 1, store_events: int = 8) -> DrillLog:
     """Kill ``oms ingest --once`` right after a write of each target kind (each run at the first write of a
-    kind not intercepted yet), then ``kills`` times at random, then run it to completion twice. ``sandbox``
-    is a running :class:`~oms_pipeline.sandbox.server.SandboxServer`."""
+    kind not intercepted yet), then ``kills`` times at random (runs that end before their moment count as
+    completed, not as kills; the store changes by ``store_events`` events every ``store_events_every``
+    runs), then run it to completion twice. ``sandbox`` is a running
+    :class:`~oms_pipeline.sandbox.server.SandboxServer`."""
     rng = random.Random(seed)
     log = DrillLog()
     store = sandbox.store
@@ -125,21 +132,24 @@ def run_drill(sandbox: Any, env: dict[str, str], workdir: Path, *, kills: int, s
             break
         remaining.remove(fired[0])
         _record(log, child, {"target": fired[0]})
-    requests_seen: list[int] = []  # requests of runs that finished: the scale of a run's work
-    for k in range(kills):
-        if k and store_events_every and k % store_events_every == 0:
+    # Random kills: each run gets new work (store events), and is killed after a random number of its
+    # requests or a random time into its work, both drawn within what the last run that finished took.
+    scale = {"requests": 200, "seconds": 10.0}
+    attempts = 0
+    while sum(1 for k in log.kills if "target" not in k) < kills and attempts < 4 * kills:
+        attempts += 1
+        if store_events_every and attempts % store_events_every == 0:
             store.advance(store_events)
             log.store_events += store_events
         n += 1
-        scale = max(requests_seen[-1] if requests_seen else 400, 40)
-        trigger = ({"after_requests": rng.randint(1, scale)} if rng.random() < 0.6
-                   else {"after_seconds": round(rng.uniform(0.0, 20.0), 2)})
+        trigger = ({"after_requests": rng.randint(1, max(1, scale["requests"]))} if rng.random() < 0.6
+                   else {"after_seconds": round(rng.uniform(0.0, scale["seconds"]), 2)})
         trigger["then_s"] = round(rng.uniform(0.0, 0.4), 3)
         before = store.stats.get("requests", 0)
         child = _Child(env, workdir, n)
-        _wait(child, trigger=trigger, requests=lambda before=before: store.stats.get("requests", 0) - before)
+        took = _wait(child, trigger=trigger, requests=lambda before=before: store.stats.get("requests", 0) - before)
         if not child.killed.is_set():
-            requests_seen.append(store.stats.get("requests", 0) - before)
+            scale = {"requests": store.stats.get("requests", 0) - before, "seconds": took}
         _record(log, child, trigger)
     for _ in range(2):  # to completion; the second must find nothing left to write
         n += 1
@@ -149,8 +159,9 @@ def run_drill(sandbox: Any, env: dict[str, str], workdir: Path, *, kills: int, s
     return log
 
 
-def _wait(child: _Child, *, trigger: dict[str, Any] | None = None, requests: Any = None) -> None:
-    """Wait for the child to end, killing it when the trigger fires."""
+def _wait(child: _Child, *, trigger: dict[str, Any] | None = None, requests: Any = None) -> float:
+    """Wait for the child to end, killing it when the trigger fires; the seconds from its first request to
+    its end (its work, without starting up)."""
     started = time.monotonic()
     first_request: float | None = None
     fire_at: float | None = None
@@ -159,10 +170,10 @@ def _wait(child: _Child, *, trigger: dict[str, Any] | None = None, requests: Any
         if now - started > CHILD_TIMEOUT_S:
             child.kill()
             raise TimeoutError(f"run {child.out.name} did not end in {CHILD_TIMEOUT_S:.0f} s")
+        if requests is not None and first_request is None and requests():
+            first_request = now
         if trigger and fire_at is None:
             made = requests()
-            if made and first_request is None:
-                first_request = now
             if ("after_requests" in trigger and made >= trigger["after_requests"]) or (
                     "after_seconds" in trigger and first_request is not None
                     and now - first_request >= trigger["after_seconds"]):
@@ -171,6 +182,7 @@ def _wait(child: _Child, *, trigger: dict[str, Any] | None = None, requests: Any
             child.kill()
         time.sleep(0.01)
     child.process.wait()
+    return time.monotonic() - (first_request or started)
 
 
 def _record(log: DrillLog, child: _Child, how: dict[str, Any]) -> None:
@@ -187,8 +199,8 @@ def _record(log: DrillLog, child: _Child, how: dict[str, Any]) -> None:
 def audit_store(wh: Warehouse, sandbox: Any, shop: str) -> dict[str, int]:
     """The store, chat, helpdesk and 3PL against the decisions: what is missing, doubled or unfinished.
 
-    Every figure but ``awaiting_review``, ``may_have_been_posted``, ``refused_by_store`` and the totals
-    must be 0 after a run to completion.
+    The figures named in :data:`MUST_BE_ZERO` must be 0 after a run to completion; the others count what
+    waits for a person (``*_awaiting_review``, ``may_have_been_posted``), what the store refused, and totals.
     """
     with wh.engine.connect() as conn:
         ledger = pd.DataFrame(conn.execute(sa.select(schema.writeback_ledger)).mappings().all())
@@ -209,7 +221,7 @@ def audit_store(wh: Warehouse, sandbox: Any, shop: str) -> dict[str, int]:
     waiting = {(r.order_id, r.action) for r in closed.itertuples() if r.outcome == "queued_for_review"}
     refused = {(r.order_id, r.action) for r in closed.itertuples() if r.outcome in ("rejected", "refused")}
 
-    figures: Counter = Counter()
+    figures: Counter = Counter(dict.fromkeys(MUST_BE_ZERO, 0))
     figures["pending"] = int(ledger["status"].isin(["pending", "sending"]).sum()) if len(ledger) else 0
     figures["unsent_intents"] = int((outbox["status"] != CLOSED).sum())
     figures["intents_without_ledger_row"] = int((~sent["idempotency_key"].isin(done_keys)).sum())

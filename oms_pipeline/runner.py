@@ -565,8 +565,9 @@ def _serve_writeback_sandbox(orders: int, seed: int, faults: float, conn: Any) -
     from oms_pipeline.sandbox.store import SandboxStore
 
     store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.0)
+    # ShipStation's own limit is 40 requests a minute; the bench measures the pipeline, not that window.
     with SandboxServer(store, faults=faults, timeout_fault_s=0.5, restore_rate=1000.0, bucket_size=10_000,
-                       seed=seed) as sandbox:
+                       seed=seed, shipstation_rate_limit=1000) as sandbox:
         conn.send({"url": sandbox.url, "shop": sandbox.shop_domain, "token": sandbox.token,
                    **sandbox_channels(sandbox)})
         while (command := conn.recv()) != "stop":
@@ -578,8 +579,9 @@ def _serve_writeback_sandbox(orders: int, seed: int, faults: float, conn: Any) -
 
 
 def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
-    """Decide ``orders`` sandbox orders, then write every decision back through the gateway to a
-    loopback sandbox (another process) with ``faults`` of requests failing and Plus rate limits on.
+    """Decide ``orders`` sandbox orders, then write every decision and plan back through the gateway (the
+    store's writes, alerts, tickets and 3PL handoffs, from the outbox) to a loopback sandbox (another
+    process) with ``faults`` of requests failing and Plus rate limits on.
 
     ``lost``: writes still pending or unsent after a second pass (the next run) or done but not visible
     in the store; ``duplicates``: writes the store shows twice (two holds with one handle, two tickets or
@@ -588,7 +590,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     from oms_pipeline.decisioning import decide_pending, load_decision_policy
     from oms_pipeline.domain.writeback.actions import ActionKind
     from oms_pipeline.resources import decisions_resource, resources_from_settings
-    from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
+    from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, STORE_WORKFLOWS, drain_outbox
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -614,13 +616,15 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
             decisions = decisions_resource(settings)
             with decisions.gateway(wh, shopify) as gateway:
                 started = time.perf_counter()
-                report = drain_outbox(wh, gateway, settings.shop_domain, "bench-decide", STORE_WORKFLOWS).report
+                report = drain_outbox(wh, gateway, settings.shop_domain, "bench-decide",
+                                      [*STORE_WORKFLOWS, *HANDOFF_WORKFLOWS]).report
                 seconds = time.perf_counter() - started
                 client_stats = gateway.executor.store.client.stats
             # Writes whose retries all failed stay open; the second pass is the next run finishing them.
             pending_after_first = wh.writeback.ledger_counts().get("pending", 0)
             with decisions.gateway(wh, shopify) as gateway:
-                rerun = drain_outbox(wh, gateway, settings.shop_domain, "bench-next-run", STORE_WORKFLOWS).report
+                rerun = drain_outbox(wh, gateway, settings.shop_domain, "bench-next-run",
+                                     [*STORE_WORKFLOWS, *HANDOFF_WORKFLOWS]).report
             intents = wh.outbox.of_run("bench-decide")
             unsent = sum(n for status, n in wh.outbox.counts().items() if not status.startswith("closed"))
             ledger = wh.writeback.ledger_frame()

@@ -44,6 +44,20 @@ def test_graphql_and_rest_shapes_give_the_same_order(rest_order, graphql_order):
     assert sorted(from_rest.tags) == sorted(from_graphql.tags)
 
 
+def test_the_same_order_over_either_api_has_one_decision_fingerprint(rest_order, graphql_order):
+    from oms_pipeline.domain.decisions.decide import order_fingerprint
+
+    fingerprint = order_fingerprint(parse_rest_order(rest_order, SHOP))
+    assert order_fingerprint(parse_graphql_order(graphql_order, SHOP)) == fingerprint
+    # GraphQL stamps UTC and writes money as "115.97" or "8.0"; REST stamps the shop's offset, "8.00".
+    shifted = dict(rest_order, created_at="2025-01-10T12:34:56-05:00", total_price="115.970")
+    assert order_fingerprint(parse_rest_order(shifted, SHOP)) == fingerprint
+    # What decisions read does change it.
+    first, *others = rest_order["line_items"]
+    changed = dict(rest_order, line_items=[dict(first, quantity=3), *others])
+    assert order_fingerprint(parse_rest_order(changed, SHOP)) != fingerprint
+
+
 def test_money_is_never_float(rest_order):
     order = parse_rest_order(rest_order, SHOP)
     assert isinstance(order.total_price.amount, Decimal)

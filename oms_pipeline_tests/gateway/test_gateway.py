@@ -149,6 +149,11 @@ def test_auto_mode_queues_what_falls_below_the_confidence_threshold(warehouse):
     assert report.outcomes == {"queued_for_review": 1, "written": 1}
     assert [a.order_id for a in executor.sent] == ["2"]
     assert [i.order_id for i in warehouse.writeback.pending_reviews()] == ["1"]
+    # Just under the threshold is compared unrounded and said without contradicting itself.
+    just_under = gateway(warehouse, executor, confidence_threshold=0.8).run([action("3", confidence=0.7996)],
+                                                                           "run-2", batch_orders=1)
+    assert just_under.outcomes == {"queued_for_review": 1}
+    assert "confidence 0.79 is below the threshold 0.80" in warehouse.writeback.audit(order_id="3")["detail"].iloc[0]
 
 
 def test_circuit_breaker_stops_a_run_that_would_hold_too_many_orders(warehouse):

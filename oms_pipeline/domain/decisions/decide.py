@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -52,11 +55,26 @@ def order_fingerprint(order: Order) -> str:
     our writebacks change exactly those,
     and must not make the order look new (that would decide and write again, forever).
     """
-    content = order.model_dump(mode="json", exclude={"updated_at", "tags", "note"})
+    content = order.model_dump(exclude={"updated_at", "tags", "note"})
     content["note"] = customer_note(order.note)
     if order.fulfillment_status is FulfillmentStatus.ON_HOLD:  # our own holds show the order as on hold
         content["fulfillment_status"] = FulfillmentStatus.UNFULFILLED.value
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"),
+                                     default=_same_whichever_api).encode()).hexdigest()
+
+
+def _same_whichever_api(value: Any) -> Any:
+    """The fingerprint's view of a value: the same order read over REST or GraphQL hashes the same (REST
+    stamps the shop's offset and GraphQL UTC; REST writes money as "0.00", GraphQL as "0.0")."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
 class OrderDecision(BaseModel):

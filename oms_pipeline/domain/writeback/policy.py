@@ -5,6 +5,7 @@ Pure functions: no I/O. The gateway audits every verdict, so a refusal is always
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,8 +67,13 @@ def evaluate_policy(action: WriteAction, mode: RolloutMode, confidence_threshold
         return Verdict(Disposition.REVIEW, "assisted-mode", f"{action.workflow.value} needs an operator's approval")
     if action.confidence < confidence_threshold:
         return Verdict(Disposition.REVIEW, "low-confidence",
-                       f"confidence {action.confidence:.2f} is below the threshold {confidence_threshold:.2f}")
+                       f"confidence {_down(action.confidence)} is below the threshold {confidence_threshold:.2f}")
     return Verdict(Disposition.EXECUTE, "auto-mode", "confidence clears the threshold")
+
+
+def _down(value: float) -> str:
+    """Two decimals, rounded down: a confidence just under the threshold never prints as equal to it."""
+    return f"{math.floor(value * 100) / 100:.2f}"
 
 
 @dataclass(frozen=True)
