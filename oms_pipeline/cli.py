@@ -130,9 +130,13 @@ def ui(
     env = {**os.environ, "OMS_SENSOR_AUTOSTART": "1"}
     children: list[subprocess.Popen] = []
     if sandbox:
+        from oms_pipeline.sandbox.network import write_sandbox_network
+
         children.append(subprocess.Popen([sys.executable, "-m", "oms_pipeline.cli", "sandbox", "serve",
                                           "--port", str(sandbox_port)]))
         env["OMS_SHOPIFY_URL"] = f"http://127.0.0.1:{sandbox_port}"
+        if settings.network_file is None:  # the sandbox store ships from the sandbox's network
+            env["OMS_NETWORK_FILE"] = str(write_sandbox_network(settings.data_dir.resolve() / "sandbox_network.json"))
         time.sleep(1.5)
     try:
         subprocess.run(["dagster", "dev", "-m", "oms_pipeline.definitions", "-p", str(port)], env=env, check=False)
@@ -155,7 +159,7 @@ def bench_ingest(
 
 @app.command()
 def route(
-    instance: Path = typer.Option(..., "--instance", help="INSTANCE.json (the format of issue 7)."),
+    instance: Path = typer.Option(..., "--instance", help="INSTANCE.json (format in README, `oms route`)."),
     out: Path = typer.Option(..., "--out", help="Where to write PLAN.json."),
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit in seconds."),
 ) -> None:
@@ -220,7 +224,7 @@ def holds_release(
     """Release an order's holds as an operator (the only way a fraud hold is ever released)."""
     from datetime import UTC, datetime
 
-    from oms_pipeline.decisioning import OperatorError, release_holds
+    from oms_pipeline.services.operators import OperatorError, release_holds
 
     settings, warehouse, shopify, decisions = _operator_context()
     try:
@@ -233,7 +237,7 @@ def holds_release(
 @review_app.command("list")
 def review_list() -> None:
     """Suggestions waiting for approval, one JSON line each."""
-    from oms_pipeline.decisioning import pending_review_rows
+    from oms_pipeline.services.operators import pending_review_rows
 
     settings, warehouse, _shopify, _decisions = _operator_context()
     for row in pending_review_rows(warehouse, settings.shop_domain):
@@ -247,7 +251,7 @@ def review_approve(
     note: str = typer.Option("", "--note", help="Why, for the record."),
 ) -> None:
     """Approve a queued suggestion: the gateway carries it out, audited as your action."""
-    from oms_pipeline.decisioning import OperatorError, approve_review
+    from oms_pipeline.services.operators import OperatorError, approve_review
 
     _settings, warehouse, shopify, decisions = _operator_context()
     try:
@@ -264,7 +268,7 @@ def review_reject(
     note: str = typer.Option(..., "--note", help="Why not."),
 ) -> None:
     """Reject a queued suggestion: nothing is written."""
-    from oms_pipeline.decisioning import OperatorError, reject_review
+    from oms_pipeline.services.operators import OperatorError, reject_review
 
     _settings, warehouse, _shopify, _decisions = _operator_context()
     try:
@@ -372,7 +376,7 @@ def fraud_rollback(
     """Make an earlier fraud model the one that scores orders again."""
     from datetime import UTC, datetime
 
-    from oms_pipeline.fraud_flow import FraudFlowError, rollback
+    from oms_pipeline.services.fraud import FraudFlowError, rollback
 
     settings, warehouse, _shopify, _decisions = _operator_context()
     try:

@@ -265,6 +265,7 @@ def audit_store(wh: Warehouse, sandbox: Any, shop: str) -> dict[str, int]:
     figures["tpl_orders"] = sandbox.shipstation.order_count()
     figures["writes_done"] = int((ledger["status"] == "done").sum()) if len(ledger) else 0
     figures["superseded"] = int((closed["outcome"] == "superseded").sum())
+    figures["superseded_in_flight"] = int((ledger["status"] == "superseded").sum()) if len(ledger) else 0
     return dict(figures)
 
 

@@ -15,13 +15,13 @@ from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
 from oms_pipeline.connectors.shipstation import ShipStationClient
 from oms_pipeline.connectors.shopify import ShopifyClient
 from oms_pipeline.connectors.shopify_writeback import ShopifyWriteback
-from oms_pipeline.decisioning import DecisionPolicy, load_decision_policy
 from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.domain.writeback.policy import CircuitBreaker
-from oms_pipeline.fraud_flow import FraudPolicy
 from oms_pipeline.gateway.executors import StoreExecutor
 from oms_pipeline.gateway.gateway import WritebackGateway
-from oms_pipeline.planning import RoutingPolicy
+from oms_pipeline.services.decisions import DecisionPolicy, load_decision_policy
+from oms_pipeline.services.fraud import FraudPolicy
+from oms_pipeline.services.planning import RoutingPolicy
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
 

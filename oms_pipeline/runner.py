@@ -315,10 +315,12 @@ def _reconciliation_summary(shipped: int, planted: list[Any], landing: dict[str,
 
 
 def sandbox_channels(sandbox: Any) -> dict[str, Any]:
-    """Settings that point Slack, Zendesk and the carrier rates API at the sandbox's emulations."""
+    """Settings that point Slack, Zendesk and the carrier rates API at the sandbox's emulations, and the
+    fulfillment network at the sandbox's."""
     from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
 
-    return {"slack_webhook_url": sandbox.slack_webhook_url, "zendesk_url": sandbox.zendesk_url,
+    return {"network_file": sandbox.network_file,
+            "slack_webhook_url": sandbox.slack_webhook_url, "zendesk_url": sandbox.zendesk_url,
             "zendesk_email": sandbox.notifications.zendesk_email,
             "zendesk_api_token": sandbox.notifications.zendesk_api_token,
             "carrier_rates_url": sandbox.url, "carrier_rates_api_key": DEFAULT_CARRIER_API_KEY}
@@ -587,9 +589,9 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     in the store; ``duplicates``: writes the store shows twice (two holds with one handle, two tickets or
     chat messages for one exception) plus second-pass writes beyond the keys the first left pending.
     """
-    from oms_pipeline.decisioning import decide_pending, load_decision_policy
     from oms_pipeline.domain.writeback.actions import ActionKind
     from oms_pipeline.resources import decisions_resource, resources_from_settings
+    from oms_pipeline.services.decisions import decide_pending, load_decision_policy
     from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, STORE_WORKFLOWS, drain_outbox
 
     ctx = multiprocessing.get_context("spawn")
@@ -603,14 +605,14 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
             settings = OmsSettings(data_dir=Path(tmp), shopify_url=info["url"], shop_domain=info["shop"],
                                    shopify_api="rest", shopify_timeout_s=2.0, **DEMO_MODES,
                                    **{k: info[k] for k in ("slack_webhook_url", "zendesk_url", "zendesk_email",
-                                                            "zendesk_api_token")})
+                                                            "zendesk_api_token", "network_file")})
             home = Path(tmp) / "dagster_home"
             home.mkdir()
             instance = DagsterInstance.local_temp(tempdir=str(home))
             # Land the orders (ingestion only), then decide them: the bench times the writeback.
             ingest = run_ingestion(settings, instance)
             wh = Warehouse(settings.resolved_warehouse_url)
-            policy = load_decision_policy(None, None, settings.hold_recheck_hours)
+            policy = load_decision_policy(None, settings.network_file, settings.hold_recheck_hours)
             summary = decide_pending(wh, settings.shop_domain, policy, "bench-decide", datetime.now(UTC))
             shopify = resources_from_settings(settings)["shopify"]
             decisions = decisions_resource(settings)

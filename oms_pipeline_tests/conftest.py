@@ -21,6 +21,22 @@ def load_fixture(name: str) -> dict:
     return copy.deepcopy(json.loads((FIXTURES / name).read_text()))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_network_file(tmp_path_factory):
+    """``OMS_NETWORK_FILE`` names the sandbox's network for every test (there is no default network);
+    a test that gives settings a network of its own overrides it."""
+    from oms_pipeline.sandbox.network import write_sandbox_network
+
+    path = write_sandbox_network(tmp_path_factory.mktemp("network") / "network.json")
+    saved = os.environ.get("OMS_NETWORK_FILE")
+    os.environ["OMS_NETWORK_FILE"] = str(path)
+    yield path
+    if saved is None:
+        os.environ.pop("OMS_NETWORK_FILE", None)
+    else:
+        os.environ["OMS_NETWORK_FILE"] = saved
+
+
 @pytest.fixture
 def restore_dbt_env():
     """make_dbt_resource writes OMS_DBT_* into os.environ: put them back as they were afterwards."""

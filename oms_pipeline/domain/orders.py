@@ -262,11 +262,6 @@ class Order(_Frozen):
         """How many units the order asks for."""
         return sum(line.quantity for line in self.line_items)
 
-    @property
-    def is_cancelled(self) -> bool:
-        """Whether the store has cancelled the order."""
-        return self.cancelled_at is not None
-
 
 def duplicated_ids(ids: Iterable[str]) -> list[str]:
     """The ids that occur more than once, sorted."""

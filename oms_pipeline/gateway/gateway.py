@@ -32,6 +32,7 @@ from oms_pipeline.storage.writeback import (
     PENDING,
     REJECTED,
     SENDING,
+    SUPERSEDED,
     UNCERTAIN,
     LedgerEntry,
     WritebackRecords,
@@ -114,7 +115,8 @@ def _masked_payload(action: WriteAction) -> str:
 def _sendable(action: WriteAction, entry: LedgerEntry | None) -> bool:
     """Whether the key may go out now: never claimed, claimed but unconfirmed, or (for an operator who
     looked) a message whose earlier answer was lost."""
-    return entry is None or entry.status == PENDING or (entry.status == UNCERTAIN and action.by_operator)
+    return entry is None or entry.status == PENDING or (entry.status == UNCERTAIN and action.by_operator) or (
+        entry.status == SUPERSEDED and action.kind.resendable)
 
 
 class WritebackGateway:
@@ -166,7 +168,7 @@ class WritebackGateway:
                 # asked again even if the same write was once suggested and approved.
                 queue = records.reviews if review == "suggestion" else records.reopened_reviews
                 queue.append(self._review_row(action, detail, now))
-            if entry is not None and entry.status == SENDING:
+            if entry is not None and entry.status in (SENDING, SUPERSEDED) and review == "question":
                 records.ledger_updates.append(self._ledger_update(action, UNCERTAIN, entry.attempts, None, detail,
                                                                   None))
             seen.add(key)
@@ -195,7 +197,8 @@ class WritebackGateway:
             return "duplicate", "already in this run; not sent again", None
         if entry is not None and entry.status in (DONE, REJECTED):
             return "duplicate", f"already {entry.status}; not sent again", None
-        if entry is not None and entry.status == SENDING:
+        if entry is not None and (entry.status == SENDING or (entry.status == SUPERSEDED
+                                                               and not action.kind.resendable)):
             report.uncertain.append({"order_id": action.order_id, "action": action.kind.value})
             return "queued_for_review", (f"{MAY_HAVE_BEEN_POSTED}: an earlier attempt went out and its answer was "
                                          "lost; approve to send it again, reject if it arrived"), "question"

@@ -1,4 +1,4 @@
-"""File contracts of the fraud model (issue 5, item 6) and its benchmark, for the ``oms fraud`` / ``oms bench`` CLI.
+"""File contracts of the fraud model and its benchmark, for the ``oms fraud`` / ``oms bench`` CLI.
 
 - ``ORDERS.jsonl``: one Shopify REST ``orders.json`` element per line, sorted by ``created_at`` (the
   reader sorts anyway); any field may be missing or null.

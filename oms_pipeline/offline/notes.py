@@ -1,6 +1,6 @@
 """File entry points for note parsing: ``NOTES.jsonl`` in, ``TAGS.jsonl`` out, and the benchmark.
 
-Contracts (issue 6, item 6):
+Contracts:
 
 - input lines: ``{"id": "...", "note": "...", "created_at": "ISO-8601"}`` (``note`` may be null or
   empty: the note then carries no tags);
@@ -24,7 +24,7 @@ from typing import Any
 
 from oms_pipeline.domain.notes.local import heldout_evaluation, load_corpus, local_engine
 from oms_pipeline.domain.notes.model import NoteParse
-from oms_pipeline.notes_flow import resolve_note_engine as resolve_engine
+from oms_pipeline.services.notes import resolve_note_engine as resolve_engine
 
 _LOCAL_BATCH = 512
 

@@ -1,6 +1,6 @@
 """Three-way reconciliation on files: store orders, 3PL shipments and carrier invoices in, variances out.
 
-Contracts (issue 8, item 7):
+Contracts:
 
 - ``ORDERS.jsonl``: one Shopify REST order object per line, with ``fulfillments``, ``refunds``,
   ``transactions`` (when known) and ``shipping_lines``;

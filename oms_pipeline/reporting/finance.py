@@ -1,4 +1,4 @@
-"""The daily finance report over the three reconciliation marts (issue 8, item 6).
+"""The daily finance report over the three reconciliation marts.
 
 Input: the marts as pandas DataFrames (``reconciliation_order_lines``, ``reconciliation_shipping_cost``,
 ``reconciliation_variances``), optionally each order's ``created_at`` (the shipping-cost mart has no

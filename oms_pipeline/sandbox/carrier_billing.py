@@ -1,4 +1,4 @@
-"""The sandbox carrier's bill for the labels the sandbox 3PL really shipped (issue 8, items 3 and 4).
+"""The sandbox carrier's bill for the labels the sandbox 3PL really shipped.
 
 :func:`write_shipped_label_invoices` writes the day's invoice CSV (documented header, through
 :func:`~oms_pipeline.sandbox.carrier_invoices.write_daily_invoice_files`) for the shipments the

@@ -1,4 +1,4 @@
-"""Daily carrier invoice files, as a carrier drops them: one CSV per invoice day (issue 8, item 3).
+"""Daily carrier invoice files, as a carrier drops them: one CSV per invoice day.
 
 The charges come from the seeded reconciliation data (:mod:`oms_pipeline.sandbox.reconciliation_data`),
 so the planted problems travel with them: weight over-billing (billed weight above the shipped one),

@@ -8,6 +8,8 @@ their own NETWORK.json instead.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from oms_pipeline.domain.routing.model import Location, Service
@@ -55,3 +57,11 @@ def sandbox_network(seed: int = 0) -> FulfillmentNetwork:
         ship_to_countries=sorted({place.country_code for place in PLACES}),
         default_promise_days=6,
     )
+
+
+def write_sandbox_network(path: Path, seed: int = 0) -> Path:
+    """Write the sandbox's network as NETWORK.json (what ``OMS_NETWORK_FILE`` names); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sandbox_network(seed).model_dump_json(indent=2), encoding="utf-8")
+    return path

@@ -11,10 +11,13 @@ The same server emulates the shop's alert channels: a Slack incoming webhook
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -90,6 +93,20 @@ class SandboxServer:
         # "shipstation_createorder") once a write is applied and before it is answered: where a crash
         # drill kills its client, so the write happened and the client never heard of it.
         self.after_write: Callable[[str], None] | None = None
+        self._files: Path | None = None  # where network_file lives while the server runs
+
+    @property
+    def network_file(self) -> str:
+        """NETWORK.json of the sandbox's fulfillment network (for ``OMS_NETWORK_FILE``), kept while the
+        server runs."""
+        if self._files is None:
+            self._files = Path(tempfile.mkdtemp(prefix="oms-sandbox-"))
+        path = self._files / "network.json"
+        if not path.exists():
+            from oms_pipeline.sandbox.network import write_sandbox_network
+
+            write_sandbox_network(path)
+        return str(path)
 
     def _written(self, name: str) -> None:
         if self.after_write is not None:
@@ -152,6 +169,9 @@ class SandboxServer:
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
+        if self._files is not None:
+            shutil.rmtree(self._files, ignore_errors=True)
+            self._files = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -28,7 +28,7 @@ from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAct
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
 from oms_pipeline.storage.order_events import EVENT_COLUMNS, current_version, event_from_row
-from oms_pipeline.storage.outbox import AWAITING_GATE, OPEN, add_intents, supersede_intents
+from oms_pipeline.storage.outbox import AWAITING_GATE, EXCEPTION_NOTICES, OPEN, add_intents, supersede_intents
 
 SETTLED = (OrderState.RELEASED.value, OrderState.FULFILLED.value, OrderState.CANCELLED.value)
 
@@ -91,16 +91,22 @@ class RecordCounts:
     reviews_superseded: int = 0
 
 
-def _supersede_reviews(conn: Connection, shop: str, order_ids: Sequence[str], now: datetime) -> int:
-    """Pending suggestions of orders being decided again: a newer decision replaces them (approving an
-    old suggestion would write what no longer holds)."""
+def _supersede_reviews(conn: Connection, shop: str, order_ids: Sequence[str], now: datetime,
+                       still_exceptions: set[str]) -> int:
+    """Pending review items of orders being decided again: a newer decision replaces them (approving an
+    old suggestion would write what no longer holds), except the exception notices of an order that is
+    still an exception, which stand (as their unsent intents do)."""
     t = schema.review_queue
+    notices = [k.value for k in EXCEPTION_NOTICES]
     count = 0
-    for chunk in chunks(list(order_ids)):
-        count += conn.execute(sa.update(t).where(
-            t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status == "pending").values(
-            status="superseded", decided_by="oms-triage", decided_at=now,
-            decision_note="a newer decision of this order replaced it")).rowcount
+    for ids, keep in (([o for o in order_ids if o not in still_exceptions], []),
+                      ([o for o in order_ids if o in still_exceptions], notices)):
+        for chunk in chunks(ids):
+            count += conn.execute(sa.update(t).where(
+                t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status == "pending",
+                t.c.action.not_in(keep) if keep else sa.true()).values(
+                status="superseded", decided_by="oms-triage", decided_at=now,
+                decision_note="a newer decision of this order replaced it")).rowcount
     return count
 
 
@@ -263,9 +269,9 @@ class DecisionStore:
             insert_rows(conn, s_t, states)
             insert_rows(conn, schema.order_holds, placed)
             update_rows(conn, schema.order_holds, ["shop_domain", "order_id", "handle", "placed_at"], released)
-            still_exceptions = [i.decision.order_id for i in items if i.decision.state is OrderState.EXCEPTION]
+            still_exceptions = {i.decision.order_id for i in items if i.decision.state is OrderState.EXCEPTION}
             counts.intents_superseded = supersede_intents(conn, shop, ids, run_id, now, still_exceptions)
-            counts.reviews_superseded = _supersede_reviews(conn, shop, ids, now)
+            counts.reviews_superseded = _supersede_reviews(conn, shop, ids, now, still_exceptions)
             counts.intents = add_intents(conn, run_id, intents, AWAITING_GATE, now)
         return counts
 

@@ -102,15 +102,6 @@ class NoteTagStore:
         """The triage signal (:class:`NoteTags`) of each order's most recent stored parse."""
         return {oid: stored.parse.as_note_tags() for oid, stored in self.latest(shop, order_ids).items()}
 
-    def count_by_engine(self, shop: str | None = None) -> dict[str, int]:
-        """Stored rows per engine version (for reports)."""
-        t = schema.order_note_tags
-        query = sa.select(t.c.engine_version, sa.func.count()).group_by(t.c.engine_version)
-        if shop:
-            query = query.where(t.c.shop_domain == shop)
-        with self.engine.connect() as conn:
-            return {version: int(n) for version, n in conn.execute(query)}
-
     @staticmethod
     def _known(conn: sa.Connection, shop: str, order_ids: Sequence[str]) -> set[tuple[str, datetime]]:
         t = schema.order_note_tags

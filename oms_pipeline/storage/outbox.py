@@ -26,6 +26,9 @@ AWAITING_GATE = "awaiting_gate"
 OPEN = "open"
 CLOSED = "closed"
 UNSENT = (AWAITING_GATE, OPEN)
+# The ledger status of a key whose send was in flight (claimed, its outcome never recorded) when a newer
+# decision superseded it: it may have reached the store, and nothing will confirm it now.
+LEDGER_SUPERSEDED = "superseded"
 
 # What a newer decision of the same order restates or makes moot: tags and metafields are written
 # again from the new decision, and a handoff of an order decided again is replaced by the new plan's (or
@@ -93,16 +96,34 @@ def supersede_intents(conn: Connection, shop: str, order_ids: Sequence[str], run
     kept = set(still_exceptions)
     everything = [k.value for k in SUPERSEDABLE]
     restated = [k.value for k in SUPERSEDABLE - EXCEPTION_NOTICES]
-    count = 0
+    rows = []
     for kinds, ids in ((everything, [o for o in order_ids if o not in kept]),
                        (restated, [o for o in order_ids if o in kept])):
         for chunk in chunks(ids):
-            count += conn.execute(sa.update(t).where(
+            rows += conn.execute(sa.select(t.c.outbox_id, t.c.idempotency_key).where(
                 t.c.shop_domain == shop, t.c.order_id.in_(chunk), t.c.status.in_(UNSENT), ~t.c.by_operator,
-                t.c.action.in_(kinds)).values(
-                status=CLOSED, outcome="superseded", detail="a newer decision of this order replaced it",
-                closed_at=now, closed_by_run=run_id)).rowcount
-    return count
+                t.c.action.in_(kinds))).all()
+    update_rows(conn, t, ["outbox_id"], [
+        {"outbox_id": r.outbox_id, "status": CLOSED, "outcome": "superseded",
+         "detail": "a newer decision of this order replaced it", "closed_at": now, "closed_by_run": run_id}
+        for r in rows])
+    _supersede_claims(conn, {r.idempotency_key for r in rows}, now)
+    return len(rows)
+
+
+def _supersede_claims(conn: Connection, keys: set[str], now: datetime) -> None:
+    """Ledger claims of superseded intents whose outcome no run recorded (a run died while sending them)
+    will never be confirmed: they are marked superseded, unless another unsent intent still wants the key."""
+    t, ledger = schema.writeback_outbox, schema.writeback_ledger
+    wanted: set[str] = set()
+    for chunk in chunks(list(keys)):
+        wanted |= set(conn.execute(sa.select(t.c.idempotency_key).where(
+            t.c.idempotency_key.in_(chunk), t.c.status.in_(UNSENT))).scalars())
+    for chunk in chunks(sorted(keys - wanted)):
+        conn.execute(sa.update(ledger).where(ledger.c.idempotency_key.in_(chunk),
+                                             ledger.c.status.in_(["pending", "sending"])).values(
+            status=LEDGER_SUPERSEDED, completed_at=now,
+            detail="a newer decision replaced it before its outcome was recorded (it may have been sent)"))
 
 
 def close_intents(conn: Connection, closures: Iterable[dict[str, Any]], run_id: str, now: datetime) -> None:
@@ -178,17 +199,6 @@ class OutboxStore:
                 query = (sa.select(t.c.run_id, sa.func.count(sa.distinct(t.c.order_id)))
                          .where(t.c.run_id.in_(chunk), t.c.workflow.in_(list(workflows))).group_by(t.c.run_id))
                 out.update(conn.execute(query).tuples().all())
-        return out
-
-    def closed_by(self, run_id: str) -> dict[str, dict[str, int]]:
-        """What ``run_id`` closed of intents other runs recorded, per outcome: ``{outcome: {workflow: n}}``."""
-        t = schema.writeback_outbox
-        query = (sa.select(t.c.outcome, t.c.workflow, sa.func.count())
-                 .where(t.c.closed_by_run == run_id, t.c.run_id != run_id).group_by(t.c.outcome, t.c.workflow))
-        out: dict[str, dict[str, int]] = {}
-        with self.engine.connect() as conn:
-            for outcome, workflow, n in conn.execute(query):
-                out.setdefault(outcome, {})[workflow] = n
         return out
 
     def stale(self, now: datetime, max_age: timedelta, shop: str | None = None) -> list[StaleIntents]:

@@ -19,13 +19,14 @@ from sqlalchemy.engine import Connection, Engine
 from oms_pipeline.domain.writeback.actions import WriteAction
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
-from oms_pipeline.storage.outbox import OPEN, add_intents, close_intents
+from oms_pipeline.storage.outbox import LEDGER_SUPERSEDED, OPEN, add_intents, close_intents
 
 # A key is claimed ``pending`` before it is sent and ends ``done`` or ``rejected``. A write the receiver
 # cannot deduplicate (a chat message) is marked ``sending`` just before it goes out; one found still
 # ``sending`` lost its answer (the process died), so it is ``uncertain`` until an operator decides.
 PENDING, SENDING, UNCERTAIN, DONE, REJECTED = "pending", "sending", "uncertain", "done", "rejected"
-LEDGER_STATUSES = (PENDING, SENDING, UNCERTAIN, DONE, REJECTED)
+SUPERSEDED = LEDGER_SUPERSEDED  # in flight when a newer decision replaced it (see storage/outbox.py)
+LEDGER_STATUSES = (PENDING, SENDING, UNCERTAIN, DONE, REJECTED, SUPERSEDED)
 
 
 def _reopen_reviews(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -71,7 +72,7 @@ class LedgerEntry:
     """A ledger row as the gateway reads it."""
 
     idempotency_key: str
-    status: str  # pending | sending | uncertain | done | rejected (see LEDGER_STATUSES)
+    status: str  # pending | sending | uncertain | done | rejected | superseded (see LEDGER_STATUSES)
     attempts: int
     external_ref: str | None
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from dagster import instance_for_test
 
-from oms_pipeline import planning
 from oms_pipeline.domain.routing.batch import plan_batch
 from oms_pipeline.runner import run_order_flow, sandbox_channels
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services import planning
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
 

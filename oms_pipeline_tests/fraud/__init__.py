@@ -1,1 +1,1 @@
-"""Tests of the fraud model (issue 5)."""
+"""Tests of the fraud model."""

@@ -14,10 +14,10 @@ from oms_pipeline.connectors.shopify import ShopifyClient
 from oms_pipeline.domain.fraud.canonical import rest_view
 from oms_pipeline.domain.fraud.features import FEATURE_NAMES, FeatureBuilder
 from oms_pipeline.domain.ingestion import PollWindow, parse_event
-from oms_pipeline.fraud_flow import FraudFlowError, FraudPolicy, promotion_verdict, rollback
 from oms_pipeline.runner import run_fraud_training, run_ingestion, run_order_flow
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.fraud import FraudFlowError, FraudPolicy, promotion_verdict, rollback
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -91,7 +91,7 @@ def _settings(sandbox: SandboxServer, tmp_path: Path, **extra) -> OmsSettings:
 
 @pytest.mark.e2e
 def test_train_check_promote_score_and_roll_back(tmp_path):
-    store = _history_store()
+    store = _history_store(Clock(START))  # a fixed present: the same labels have arrived on every run
     with SandboxServer(store, restore_rate=20_000.0, rest_bucket_size=10_000, rest_leak_per_s=10_000) as sandbox, \
             instance_for_test() as instance:
         settings = _settings(sandbox, tmp_path)

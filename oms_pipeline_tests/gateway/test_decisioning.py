@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from oms_pipeline.decisioning import OperatorError, decide_pending, load_decision_policy, release_holds
+from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
 from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.quality.decision_expectations import validate_decisions
+from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.decisions import DecisionPolicy, decide_pending
+from oms_pipeline.services.operators import OperatorError, release_holds
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage.warehouse import Warehouse
 from oms_pipeline_tests.gateway.fakes import RecordingExecutor
@@ -39,7 +42,7 @@ def landed(tmp_path) -> tuple[Warehouse, SandboxStore]:
     return wh, store
 
 
-POLICY = load_decision_policy(None, None, 24)
+POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
 
 
 def test_every_order_is_decided_once_with_a_recorded_path(landed):
@@ -169,3 +172,14 @@ def test_a_newer_decision_supersedes_pending_suggestions(landed):
     summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW)
     assert summary.reviews_superseded > 0
     assert not any(i.order_id == order_id for i in wh.writeback.pending_reviews())
+
+
+def test_there_is_no_default_network(tmp_path):
+    from oms_pipeline.services.decisions import MissingNetwork, load_decision_policy
+
+    with pytest.raises(MissingNetwork, match="OMS_NETWORK_FILE is not set"):
+        load_decision_policy(None, None, 24)
+    bad = tmp_path / "network.json"
+    bad.write_text('{"locations": [], "services": []}')
+    with pytest.raises(ValueError, match="locations"):
+        load_decision_policy(None, bad, 24)

@@ -128,7 +128,7 @@ def test_shadow_mode_writes_nothing(warehouse):
 
 
 def test_assisted_mode_writes_only_after_approval(warehouse):
-    from oms_pipeline.decisioning import approve_review
+    from oms_pipeline.services.operators import approve_review
 
     executor = RecordingExecutor()
     assisted = dict.fromkeys(Workflow, RolloutMode.ASSISTED)

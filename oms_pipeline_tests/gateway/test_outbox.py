@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from oms_pipeline.decisioning import approve_review, load_decision_policy, triage_pending
+from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
 from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction
 from oms_pipeline.domain.writeback.policy import CircuitBreaker
 from oms_pipeline.gateway.gateway import ExecutionResult, WritebackGateway
+from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.decisions import DecisionPolicy, triage_pending
+from oms_pipeline.services.operators import approve_review
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.outbox import AWAITING_GATE, OPEN
@@ -24,7 +27,7 @@ from oms_pipeline_tests.gateway.fakes import RecordingExecutor
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
-POLICY = load_decision_policy(None, None, 24)
+POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
 AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)
 
 
@@ -94,7 +97,7 @@ def test_the_next_run_finishes_what_a_killed_run_left_oldest_first(wh):
         sent = [a.idempotency_key for a in executor.sent if a.order_id == order_id]
         assert sent == [k for k in asked if k in sent]
     assert wh.outbox.counts().keys() <= {"closed:written", "closed:duplicate", "closed:queued_for_review"}
-    assert wh.outbox.closed_by("run-2")["written"]
+    assert {r["closed_by_run"] for r in _rows(wh, run_id="run-1")} == {"run-2"}
     # A third run finds nothing left.
     again = drain_outbox(wh, gateway(wh, executor), SHOP, "run-3", STORE_WORKFLOWS)
     assert again.report.outcomes == {} and again.earlier_finished == 0
@@ -151,6 +154,20 @@ def test_a_newer_decision_supersedes_what_it_restates_not_holds_or_standing_exce
     assert all(trace in run2 for _o, kind, trace in sent if kind in (ActionKind.ADD_TAGS,))
 
 
+def test_a_write_in_flight_when_its_decision_is_superseded_is_not_left_pending(wh, store):
+    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    tags = next(a for a in wh.outbox.of_run("run-1") if a.kind is ActionKind.ADD_TAGS)
+    wh.writeback.record(_claim(tags), "run-1", NOW)  # claimed, then the run died before the outcome
+    payload = store.get(int(tags.order_id)).rest()
+    payload["note"] = "please ship everything together"
+    payload["updated_at"] = "2026-11-24T15:00:00+00:00"
+    land(wh, [payload], "ingest-2")
+    triage_pending(wh, SHOP, POLICY, "run-2", NOW)
+    entry = wh.writeback.ledger([tags.idempotency_key])[tags.idempotency_key]
+    assert entry.status == "superseded"
+    assert {r["outcome"] for r in _rows(wh, idempotency_key=tags.idempotency_key)} == {"superseded"}
+
+
 def test_a_message_whose_answer_was_lost_goes_to_an_operator_not_out_again(wh):
     triage_pending(wh, SHOP, POLICY, "run-1", NOW)
     exception_id = _exception_order(wh, "run-1")
@@ -167,6 +184,22 @@ def test_a_message_whose_answer_was_lost_goes_to_an_operator_not_out_again(wh):
     result = approve_review(wh, gateway(wh, again), item.review_id, by="Dana", note="not in #ops")
     assert result["outcomes"] == {"written": 1} and [a.actor for a in again.sent] == ["Dana"]
     assert wh.writeback.ledger({item.idempotency_key})[item.idempotency_key].status == "done"
+
+
+def test_the_question_about_a_lost_alert_stands_while_the_order_stays_an_exception(wh, store):
+    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    exception_id = _exception_order(wh, "run-1")
+    lost = RecordingExecutor(answers={ActionKind.CHAT_ALERT: ExecutionResult("uncertain", "ReadTimeout")})
+    drain_outbox(wh, gateway(wh, lost), SHOP, "run-1", STORE_WORKFLOWS)
+    payload = store.get(int(exception_id)).rest()
+    payload["note"] = f"{payload.get('note') or ''} thanks!".strip()
+    payload["updated_at"] = "2026-11-24T15:00:00+00:00"
+    land(wh, [payload], "ingest-2")
+    triage_pending(wh, SHOP, POLICY, "run-2", NOW)
+    still = wh.decisions.state_of(SHOP, exception_id).value == "exception"
+    questions = [i for i in wh.writeback.pending_reviews() if i.order_id == exception_id
+                 and i.why.startswith("may have been posted")]
+    assert still and len(questions) == 1
 
 
 def test_a_run_killed_while_posting_leaves_the_message_to_an_operator(wh):

@@ -17,9 +17,9 @@ from oms_pipeline.domain.decisions.decide import customer_note
 from oms_pipeline.domain.decisions.signals import NoteTag
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
 from oms_pipeline.domain.orders import Order
-from oms_pipeline.notes_flow import parse_pending_notes, stored_note_tags
 from oms_pipeline.resources import ShopifyResource, WarehouseResource, resources_from_settings
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.notes import parse_pending_notes, resolve_note_engine, stored_note_tags
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
@@ -118,7 +118,7 @@ def test_anthropic_engine_over_the_warehouse_masks_caches_and_reuses(tmp_path: P
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
         resource = NotesResource(engine="auto", anthropic_max_retries=0, cache_dir=str(tmp_path / "cache"))
-        assert resource.resolved_engine() == "anthropic"
+        assert resolve_note_engine(resource.engine) == "anthropic"
         first = parse_pending_notes(wh, SHOP, resource.note_engine(), NOW, "run-1")
         assert first.engine == "anthropic" and first.parsed == len(with_note) and first.fallbacks == Counter()
         # The same masked note (for the same order date) is sent once; the rest are cache hits.

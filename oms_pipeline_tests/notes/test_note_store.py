@@ -45,7 +45,10 @@ def _exercise(url: str) -> None:
     assert tags["2"] == NoteTags(tags=frozenset({NoteTag.HOLD_UNTIL}), hold_until=date(2025, 4, 1),
                                  engine="local-tfidf-abc", confidence=0.7)
     assert tags["3"].tags == frozenset() and tags["3"].engine == "anthropic-m-notes-v1"
-    assert store.count_by_engine(SHOP) == {"local-tfidf-abc": 2, "anthropic-m-notes-v1": 2}
+    with wh.engine.connect() as conn:
+        by_engine = dict(conn.exec_driver_sql("select engine_version, count(*) from order_note_tags "
+                                              "group by engine_version").all())
+    assert by_engine == {"local-tfidf-abc": 2, "anthropic-m-notes-v1": 2}
     wh.dispose()
 
 

@@ -1,4 +1,4 @@
-"""The NOTES.jsonl -> TAGS.jsonl file contract of issue 6, with both engines."""
+"""The NOTES.jsonl -> TAGS.jsonl file contract, with both engines."""
 
 from __future__ import annotations
 

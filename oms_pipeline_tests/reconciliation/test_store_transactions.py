@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from oms_pipeline.connectors import shopify as connector
 from oms_pipeline.connectors.shopify import ShopifyAPIError, ShopifyClient, load_document
-from oms_pipeline.defs.reconciliation.landing import SETTLEMENTS_STREAM, land_store_settlements
 from oms_pipeline.domain.shopify.query_cost import MAX_QUERY_COST, requested_query_cost
 from oms_pipeline.sandbox.graphql_api import subset_schema
 from oms_pipeline.sandbox.server import API_VERSION, SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.reconciliation_landing import SETTLEMENTS_STREAM, land_store_settlements
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
 from oms_pipeline_tests.sandbox.conftest import client, gql, needs_real_schema, real_schema

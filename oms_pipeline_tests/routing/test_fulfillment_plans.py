@@ -10,20 +10,22 @@ import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.connectors.carrier_rates import CarrierRatesClient, RateCache
-from oms_pipeline.decisioning import load_decision_policy, triage_pending
+from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.writeback.actions import Workflow, WriteAction
-from oms_pipeline.planning import PLANNABLE_STATES, RoutingPolicy, plan_decided
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
+from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.decisions import DecisionPolicy, triage_pending
+from oms_pipeline.services.planning import PLANNABLE_STATES, RoutingPolicy, plan_decided
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
 from oms_pipeline_tests.gateway.test_decisioning import land
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
-POLICY = load_decision_policy(None, None, 24)
+POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
 FIGURES = {"total_cost", "greedy_cost", "cost_saved", "split_rate", "on_time_share", "solver_gap", "solver_status",
            "solver_seconds", "lower_bound", "seconds"}
 
@@ -168,7 +170,7 @@ def test_migration_6_adds_the_rate_columns_to_an_older_warehouse(backend, reques
 
 def test_plan_text_lists_each_shipment_and_backorder():
     from oms_pipeline.domain.routing.model import Plan, PlanLine, Shipment, SolverInfo, Unfulfilled
-    from oms_pipeline.planning import plan_texts
+    from oms_pipeline.services.planning import plan_texts
 
     plan = Plan(shipments=[Shipment(order_id="1", location_id="DC-EAST", service_id="ground",
                                     lines=[PlanLine(sku="A", qty=2)], cost=8.12, transit_days=3,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from oms_pipeline.decisioning import triage_pending
-from oms_pipeline.planning import plan_decided
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.decisions import triage_pending
+from oms_pipeline.services.planning import plan_decided
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, DrainReport, drain_outbox
 
 DECISIONS_GROUP = "order_decisions"

@@ -6,8 +6,14 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from oms_pipeline.fraud_flow import FraudFlowError, promote, score_pending, train_candidate
 from oms_pipeline.resources import FraudResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.fraud import (
+    FraudFlowError,
+    judge_candidate,
+    promote_passed_candidate,
+    score_pending,
+    train_candidate,
+)
 
 FRAUD_GROUP = "fraud"
 SIGNALS_GROUP = "order_signals"
@@ -42,11 +48,13 @@ def fraud_model(context: AssetExecutionContext, warehouse: WarehouseResource, sh
     registered as a candidate: gradient-boosted trees with class weights, a time-ordered split
     (train on older orders, calibrate and set the review threshold on newer ones, report on the
     newest), sigmoid calibration, and a threshold that fills the review capacity. Orders younger than
-    the label maturity are history only. The blocking check `fraud_model_meets_bar` decides whether
-    it replaces the active model."""
+    the label maturity are history only. The candidate is then judged against the promotion bar (one
+    that fails is rejected); the blocking check `fraud_model_meets_bar` reports that verdict, and only
+    a candidate that passed replaces the active model."""
     wh = warehouse.open()
     try:
         report = train_candidate(wh, shopify.shop_domain, fraud.policy(), datetime.now(UTC), context.run.run_id)
+        judgement = judge_candidate(wh, shopify.shop_domain, fraud.policy())
     except FraudFlowError as exc:
         raise Failure(description=str(exc)) from exc
     model, m = report.model, report.model.metrics
@@ -60,6 +68,8 @@ def fraud_model(context: AssetExecutionContext, warehouse: WarehouseResource, sh
         "rows": MetadataValue.json({k: v for k, v in m.items() if k.startswith(("rows_", "positives_"))}),
         "incumbent": MetadataValue.json({k: v for k, v in m.items() if k.startswith("incumbent_")}),
         "model_path": MetadataValue.path(str(report.path)),
+        "meets_bar": judgement.passed,
+        "promotion_checks": MetadataValue.json(judgement.verdict["checks"]),
     }
     for name, path in report.plots.items():
         metadata[f"{name}_plot"] = _image(path)
@@ -74,14 +84,12 @@ def active_fraud_model(context: AssetExecutionContext, warehouse: WarehouseResou
     (the previous one is retired and stays available: `oms fraud rollback`). Runs only if the
     blocking check passed."""
     wh = warehouse.open()
-    candidate = next((m for m in wh.fraud.models(shopify.shop_domain) if m.status == "candidate"
-                      and m.check_result and m.check_result.get("passed")), None)
-    if candidate is None:
-        raise Failure(description="no candidate model that passed its promotion check")
-    previous = promote(wh, shopify.shop_domain, candidate.version, f"dagster:{context.run.run_id[:8]}",
-                       datetime.now(UTC))
-    return MaterializeResult(metadata={"model_version": candidate.version,
-                                       "replaced": previous.version if previous else "none"})
+    try:
+        version, previous = promote_passed_candidate(wh, shopify.shop_domain, f"dagster:{context.run.run_id[:8]}",
+                                                     datetime.now(UTC))
+    except FraudFlowError as exc:
+        raise Failure(description=str(exc)) from exc
+    return MaterializeResult(metadata={"model_version": version, "replaced": previous.version if previous else "none"})
 
 
 @asset(group_name=SIGNALS_GROUP, deps=["orders"], kinds={"scikitlearn"})

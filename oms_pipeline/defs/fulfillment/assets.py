@@ -9,8 +9,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from oms_pipeline.defs.decisions.assets import writeback_step_result
 from oms_pipeline.domain.packing_slips import store_display_name
 from oms_pipeline.domain.writeback.actions import Workflow
-from oms_pipeline.fulfillment_flow import write_packing_slips
 from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.packing_slips import write_packing_slips
 from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, drain_outbox
 
 FULFILLMENT_GROUP = "fulfillment"

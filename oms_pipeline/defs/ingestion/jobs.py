@@ -1,4 +1,5 @@
-"""The ingestion job: the one the sensor launches and the CLI runs."""
+"""The ingestion job (land and validate only): what `oms bench ingest` and the demo's history backfill run.
+The sensor launches the whole order flow, ``process_orders`` (defs/decisions)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from oms_pipeline.defs.notes.resources import NotesResource
 from oms_pipeline.domain.notes.local import corpus_hash, heldout_evaluation
-from oms_pipeline.notes_flow import evaluation_markdown, parse_pending_notes
 from oms_pipeline.resources import ShopifyResource, WarehouseResource
+from oms_pipeline.services.notes import evaluation_markdown, parse_pending_notes
 
 NOTES_GROUP = "order_signals"
 

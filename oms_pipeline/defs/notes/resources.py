@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from oms_pipeline.notes_flow import NoteEngine, make_note_engine, resolve_note_engine
+from oms_pipeline.services.notes import NoteEngine, make_note_engine
 from oms_pipeline.settings import OmsSettings
 
 
@@ -22,10 +22,6 @@ class NotesResource(ConfigurableResource):
     anthropic_timeout_s: float = 20.0
     anthropic_max_retries: int = 3
     cache_dir: str | None = None
-
-    def resolved_engine(self) -> str:
-        """``local`` or ``anthropic`` (``auto`` resolved against the environment)."""
-        return resolve_note_engine(self.engine)
 
     def note_engine(self) -> NoteEngine:
         """A ready engine: the process-wide local one, or an Anthropic client with its answer cache."""

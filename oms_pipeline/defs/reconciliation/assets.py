@@ -8,14 +8,14 @@ sources, each since its own cursor; bad records are listed in the metadata and s
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from oms_pipeline.connectors.shipstation import ShipStationClient
-from oms_pipeline.defs.reconciliation.landing import (
+from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
+from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.services.reconciliation_landing import (
     Landing,
     land_carrier_invoices,
     land_store_settlements,
     land_tpl_shipments,
 )
-from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
-from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
 
 RECONCILIATION_GROUP = "reconciliation"
 

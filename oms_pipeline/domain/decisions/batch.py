@@ -43,7 +43,7 @@ SHIPPED = frozenset({FulfillmentStatus.FULFILLED, FulfillmentStatus.RESTOCKED})
 
 
 def local_notes(orders: Sequence[Order]) -> list[NoteTags]:
-    """The trained local note engine (issue 6), on the customer's part of each note, in one batch."""
+    """The trained local note engine, on the customer's part of each note, in one batch."""
     from oms_pipeline.domain.notes.local import local_engine
 
     parses = local_engine().parse_many([customer_note(o.note) for o in orders], [o.created_at for o in orders])

@@ -1,7 +1,7 @@
 """Hold policy, with Shopify ``fulfillmentOrderHold`` semantics: a reason enum plus a handle per hold.
 
-Pure decisions only: which holds to place, keep or release after a triage decision. The gateway
-(issue 4, item 4) carries them out. One hold per rule that fired; at most 10 holds per fulfillment
+Pure decisions only: which holds to place, keep or release after a triage decision. The writeback
+gateway carries them out. One hold per rule that fired; at most 10 holds per fulfillment
 order (Shopify's per-app limit; we treat the order's fulfillment order as one). A fraud hold is
 never released by automation: only :func:`release_by_operator` can release it.
 """

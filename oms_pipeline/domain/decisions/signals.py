@@ -1,9 +1,9 @@
 """The signals triage consumes, as the interfaces the fraud, note and routing engines plug into.
 
-``FraudAssessment``, ``NoteTags`` and ``FulfillmentOutlook`` are what the trained fraud model
-(issue 5), the note parser (issue 6) and inventory/routing (issue 7) must hand over. Until those
-engines land, :func:`rule_based_fraud_assessment` and :func:`keyword_note_tags` are honest,
-transparent stand-ins, and their ``model_version`` / ``engine`` say so on every decision.
+``FraudAssessment``, ``NoteTags`` and ``FulfillmentOutlook`` are what the trained fraud model, the
+note parser and inventory/routing hand over. :func:`rule_based_fraud_assessment` and
+:func:`keyword_note_tags` are honest, transparent stand-ins for when no model is active (or in tests),
+and their ``model_version`` / ``engine`` say so on every decision.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class _Signal(BaseModel):
 
 
 class NoteTag(StrEnum):
-    """The order-note taxonomy of issue 6 (multi-label; a note may carry none)."""
+    """The order-note taxonomy (multi-label; a note may carry none)."""
 
     GIFT = "gift"
     NO_PRICE_ON_SLIP = "no_price_on_slip"
@@ -118,7 +118,7 @@ def rule_based_fraud_assessment(
     high_value: Decimal = Decimal("1000"),
     bulk_quantity: int = 10,
 ) -> FraudAssessment:
-    """Stand-in fraud score from a few transparent rules, until the trained model (issue 5) lands.
+    """Stand-in fraud score from a few transparent rules, used while no trained model is active.
 
     ``history`` is the customer's earlier orders. Each rule that fires adds a fixed weight and a
     reason; the score is capped at 1. ``model_version`` is ``rules-v1`` so no one mistakes it for the
@@ -184,7 +184,7 @@ _NEGATION = re.compile(r"\b(?:no|not|don'?t|do not|never|without|kein\w*)\b(?:\W
 
 
 def keyword_note_tags(note: str | None) -> NoteTags:
-    """Stand-in note parser from keyword rules, until the trained/LLM engines of issue 6 land.
+    """Stand-in note parser from keyword rules, for tests and when no engine is configured.
 
     Recognises a handful of tags by keywords (English, a little German and French) and ignores a
     keyword right after a negation. It extracts no dates (``deliver_by`` / ``hold_until`` stay empty)

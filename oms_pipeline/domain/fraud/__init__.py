@@ -1,4 +1,4 @@
-"""Fraud scoring (issue 5): order-time features, late labels, the trained model and its reasons.
+"""Fraud scoring: order-time features, late labels, the trained model and its reasons.
 
 Pure domain code: no Dagster, no I/O beyond saving and loading a model directory.
 """

@@ -169,10 +169,6 @@ class FraudModel:
         """
         return self.score_matrix((builder or self.builder).transform(orders))
 
-    def assess(self, order: Mapping[str, Any], builder: FeatureBuilder | None = None) -> FraudAssessment:
-        """Assess one REST order with history from ``builder`` (default: the model's own), recording it."""
-        return self.score_matrix((builder or self.builder).features(order)[None, :])[0]
-
     def decide(self, score: float) -> str:
         """``review`` when the score reaches the capacity threshold, else ``approve``."""
         return "review" if score >= self.threshold else "approve"

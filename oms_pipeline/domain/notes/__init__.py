@@ -1,1 +1,1 @@
-"""Order-note parsing (issue 6): taxonomy, dates, corpus, local engine."""
+"""Order-note parsing: taxonomy, dates, corpus, local engine."""

@@ -40,7 +40,7 @@ class NoteParse(BaseModel):
                         engine=self.version, confidence=self.confidence)
 
     def to_record(self, note_id: str) -> dict:
-        """The ``TAGS.jsonl`` line of issue 6 for this note."""
+        """The ``TAGS.jsonl`` line (``oms notes parse``) for this note."""
         return {
             "id": note_id,
             "tags": sorted(t.value for t in self.tags),

@@ -1,4 +1,4 @@
-"""Fulfillment routing (issue 7): pure domain code, no I/O.
+"""Fulfillment routing: pure domain code, no I/O.
 
 ``plan_fulfillment`` optimizes a whole batch with a MILP (HiGHS); ``plan_greedy`` is the
 nearest-location baseline; ``plan_single_order`` routes one order exactly; ``plan_batch`` runs both

@@ -1,4 +1,4 @@
-"""The documented INSTANCE.json and PLAN.json formats of ``oms route`` (issue 7), as Pydantic models.
+"""The documented INSTANCE.json and PLAN.json formats of ``oms route``, as Pydantic models.
 
 Amounts here are floats because the format says "number" and the optimizer works in floats; they are
 rounded to cents only where a person reads them (explanations). Unknown keys are refused so that a

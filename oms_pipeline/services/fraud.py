@@ -19,7 +19,6 @@ from typing import Any
 
 from oms_pipeline.domain.decisions.signals import (
     RULES_FRAUD_MODEL_VERSION,
-    FraudAssessment,
     rule_based_fraud_assessment,
 )
 from oms_pipeline.domain.fraud.canonical import rest_view
@@ -167,6 +166,49 @@ def promotion_verdict(metrics: dict[str, Any], policy: FraudPolicy) -> dict[str,
     return {"passed": all(c["passed"] for c in checks), "checks": checks}
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """The promotion check's verdict on a candidate model."""
+
+    version: str
+    verdict: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        """Whether the candidate may replace the active model."""
+        return bool(self.verdict["passed"])
+
+
+def judge_candidate(wh: Warehouse, shop: str, policy: FraudPolicy) -> Judgement:
+    """Judge the newest candidate against the promotion bar (:func:`promotion_verdict`): the verdict is
+    recorded on the model, and a candidate that fails is marked ``rejected``."""
+    candidates = [m for m in wh.fraud.models(shop) if m.status == "candidate"]
+    if not candidates:
+        raise FraudFlowError(f"{shop}: no candidate fraud model in the registry")
+    candidate = candidates[0]
+    verdict = promotion_verdict(candidate.metrics, policy)
+    wh.fraud.record_check(candidate.version, verdict)
+    if not verdict["passed"]:
+        wh.fraud.reject(candidate.version)
+    return Judgement(candidate.version, verdict)
+
+
+def latest_judgement(wh: Warehouse, shop: str) -> Judgement | None:
+    """The verdict on the newest model that was judged (what the promotion check reports)."""
+    judged = next((m for m in wh.fraud.models(shop) if m.check_result is not None), None)
+    return Judgement(judged.version, judged.check_result) if judged else None
+
+
+def promote_passed_candidate(wh: Warehouse, shop: str, by: str, now: datetime) -> tuple[str, RegisteredModel | None]:
+    """Make the candidate that passed its promotion check the active model: (its version, the model it
+    replaced)."""
+    candidate = next((m for m in wh.fraud.models(shop) if m.status == "candidate"
+                      and m.check_result and m.check_result.get("passed")), None)
+    if candidate is None:
+        raise FraudFlowError(f"{shop}: no candidate model that passed its promotion check")
+    return candidate.version, promote(wh, shop, candidate.version, by, now)
+
+
 def promote(wh: Warehouse, shop: str, version: str, by: str, now: datetime) -> RegisteredModel | None:
     """Make ``version`` the active model; returns the model it replaced."""
     try:
@@ -280,11 +322,6 @@ def score_pending(wh: Warehouse, shop: str, now: datetime, run_id: str) -> Scori
     wh.fraud.save_scores(rows)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary
-
-
-def stored_fraud_assessments(wh: Warehouse, shop: str, order_ids: Iterable[str]) -> dict[str, FraudAssessment]:
-    """The latest stored score of each order, for decisions."""
-    return wh.fraud.latest_assessments(shop, order_ids)
 
 
 def _json_list(items: Iterable[str]) -> str:

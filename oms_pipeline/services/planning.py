@@ -35,7 +35,7 @@ from oms_pipeline.domain.routing.rates import RateChoice, rate_shop
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 from oms_pipeline.domain.writeback.handoff import handoff_actions
 from oms_pipeline.domain.writeback.intents import plan_action
-from oms_pipeline.notes_flow import gift_messages
+from oms_pipeline.services.notes import gift_messages
 from oms_pipeline.storage.decisions import PlanCandidate, PlannedOrder
 from oms_pipeline.storage.warehouse import Warehouse
 
