@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/oms demo
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
 
+# Style (ruff) and the import rules between layers (import-linter, contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check oms_pipeline oms_pipeline_tests
+	$(BIN)/lint-imports
 
 ui: install
 	$(BIN)/oms ui

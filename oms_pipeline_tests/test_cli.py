@@ -84,7 +84,6 @@ def test_ingest_without_once_is_refused():
 
 
 def test_review_queue_and_hold_release_as_an_operator(tmp_path, monkeypatch):
-    from oms_pipeline.runner import sandbox_channels
     from oms_pipeline.sandbox.server import SandboxServer
     from oms_pipeline.sandbox.store import SandboxStore
 
@@ -96,7 +95,7 @@ def test_review_queue_and_hold_release_as_an_operator(tmp_path, monkeypatch):
         monkeypatch.setenv("OMS_SHOP_DOMAIN", sandbox.shop_domain)
         for workflow in ("TRIAGE_TAGS", "HOLDS", "ROUTING", "NOTIFICATIONS"):
             monkeypatch.setenv(f"OMS_ROLLOUT_{workflow}", "assisted")
-        for key, value in sandbox_channels(sandbox).items():
+        for key, value in sandbox.channel_settings().items():
             monkeypatch.setenv(f"OMS_{key.upper()}", value)
         runner = CliRunner()
         assert runner.invoke(app, ["ingest", "--once"]).exit_code == 0
@@ -155,7 +154,7 @@ def test_fraud_operator_commands(tmp_path, monkeypatch):
         assert json.loads(ok.output.strip().splitlines()[-1]) == {"order_id": str(order.key), "outcome": "fraud",
                                                                    "by": "ops-1"}
         bad = CliRunner().invoke(app, ["fraud", "review", str(order.key), "--outcome", "maybe", "--by", "ops-1"])
-        assert bad.exit_code == 2 and f"order {order.key}: outcome must be one of" in bad.output
+        assert bad.exit_code == 2 and "Invalid value for '--outcome'" in bad.output and "'maybe'" in bad.output
         nothing = CliRunner().invoke(app, ["fraud", "rollback", "--by", "ops-1"])
         assert nothing.exit_code == 2 and "no active fraud model" in nothing.output
         assert CliRunner().invoke(app, ["fraud", "models"]).output.strip() == ""

@@ -8,7 +8,6 @@ file-based entry that ``oms reconcile --report-dir`` uses.
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -99,22 +98,3 @@ def write_report_from_warehouse(warehouse_url: str, as_of: date, out_dir: Path,
     return report, write_finance_report(report, Path(out_dir))
 
 
-def reconcile_with_report(orders_jsonl: Path, shipments_json: Path, invoices_csv: Path, as_of: date,
-                          out_csv: Path, report_dir: Path, *, work_dir: Path | None = None,
-                          promise_days: int | None = None) -> dict[str, Any]:
-    """:func:`~oms_pipeline.offline.reconcile.reconcile_files`, then the finance report of the same marts.
-
-    The scratch warehouse (``reconcile.duckdb``) lives in ``work_dir`` when given, else in a
-    temporary directory kept until the report is written. The summary gains ``report`` (paths of
-    the HTML, PDF and CSV) and ``report_totals``.
-    """
-    from oms_pipeline.offline.reconcile import DBT_SCHEMA, reconcile_files
-
-    with tempfile.TemporaryDirectory(prefix="oms-reconcile-report-") as scratch:
-        base = Path(work_dir) if work_dir else Path(scratch)
-        summary = reconcile_files(orders_jsonl, shipments_json, invoices_csv, as_of, out_csv,
-                                  work_dir=base, promise_days=promise_days)
-        report, files = write_report_from_warehouse(f"duckdb:///{base / 'reconcile.duckdb'}", as_of,
-                                                    Path(report_dir), DBT_SCHEMA)
-    return {**summary, "report": {"html": str(files.html), "pdf": str(files.pdf), "csv": str(files.csv)},
-            "report_totals": report.totals}

@@ -56,7 +56,8 @@ from oms_pipeline.sandbox.paging import (
     order_cursor,
     parse_search,
 )
-from oms_pipeline.sandbox.store import OrderRecord, SandboxStore
+from oms_pipeline.sandbox.records import OrderRecord
+from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.sandbox.writeback import (
     InvalidGlobalId,
     WritebackMutations,

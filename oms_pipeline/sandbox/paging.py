@@ -21,7 +21,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from oms_pipeline.sandbox.generator import SHOP_TZ
-from oms_pipeline.sandbox.store import OrderRecord, SandboxStore
+from oms_pipeline.sandbox.records import OrderRecord
+from oms_pipeline.sandbox.store import SandboxStore
 
 SortValue = Any
 SortKey = tuple[SortValue, int]

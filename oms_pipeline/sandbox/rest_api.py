@@ -27,7 +27,8 @@ from oms_pipeline.sandbox.paging import (
     parse_time_value,
     sort_value_text,
 )
-from oms_pipeline.sandbox.store import OrderRecord, SandboxStore
+from oms_pipeline.sandbox.records import OrderRecord
+from oms_pipeline.sandbox.store import SandboxStore
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250

@@ -95,6 +95,17 @@ class SandboxServer:
         self.after_write: Callable[[str], None] | None = None
         self._files: Path | None = None  # where network_file lives while the server runs
 
+    def channel_settings(self) -> dict[str, Any]:
+        """``OMS_*`` settings (as keyword values) that point Slack, Zendesk, the carrier rates API and the
+        fulfillment network at this sandbox's emulations."""
+        from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
+
+        return {"network_file": self.network_file,
+                "slack_webhook_url": self.slack_webhook_url, "zendesk_url": self.zendesk_url,
+                "zendesk_email": self.notifications.zendesk_email,
+                "zendesk_api_token": self.notifications.zendesk_api_token,
+                "carrier_rates_url": self.url, "carrier_rates_api_key": DEFAULT_CARRIER_API_KEY}
+
     @property
     def network_file(self) -> str:
         """NETWORK.json of the sandbox's fulfillment network (for ``OMS_NETWORK_FILE``), kept while the

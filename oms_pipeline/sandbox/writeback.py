@@ -24,11 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-if TYPE_CHECKING:
-    from oms_pipeline.sandbox.store import OrderRecord, SandboxStore
+from oms_pipeline.sandbox.records import OrderRecord
 
 MAX_METAFIELDS_PER_SET = 25
 MAX_HOLDS_PER_APP = 10
@@ -47,7 +46,7 @@ METAFIELD_GID = "gid://shopify/Metafield/"
 METAFIELD_TYPES = ("single_line_text_field", "multi_line_text_field", "json", "boolean", "number_integer",
                    "number_decimal", "date", "date_time", "url", "list.single_line_text_field")
 
-OrderView = Callable[["OrderRecord"], dict[str, Any]]
+OrderView = Callable[[OrderRecord], dict[str, Any]]
 
 
 # -- what the store keeps --------------------------------------------------------------------------
@@ -267,10 +266,24 @@ def _valid_value(kind: str, value: str) -> bool:
 
 # -- the mutations ---------------------------------------------------------------------------------
 
+class WritableStore(Protocol):
+    """What the mutations need of the sandbox store (``SandboxStore``), which in turn reads their records."""
+
+    lock: Any
+
+    def count(self, name: str) -> None: ...
+    def get(self, order_id: int) -> OrderRecord | None: ...
+    def now(self) -> datetime: ...
+    def next_id(self, kind: str) -> int: ...
+    def record_change(self, record: OrderRecord, moment: datetime | None = None) -> None: ...
+    def peek_writes(self, order_key: int) -> OrderWrites | None: ...
+    def writes(self, order_key: int) -> OrderWrites: ...
+
+
 class WritebackMutations:
     """Applies Shopify's writeback mutations to a sandbox store; each answers a payload view."""
 
-    def __init__(self, store: SandboxStore):
+    def __init__(self, store: WritableStore):
         self.store = store
 
     def run(self, name: str, args: dict[str, Any], *, app: str | None, order_view: OrderView) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Where the dbt project is and how dbt reaches the warehouse: the ``OMS_DBT_*`` variables that
 ``dbt_project/profiles.yml`` reads, derived from the one warehouse SQLAlchemy URL.
 
-Kept apart from ``defs/dbt`` (whose package parses the dbt manifest when imported), so the offline
+Kept apart from ``defs/dbt`` (whose package parses the dbt manifest when imported), so the file-contract
 ``oms reconcile`` runs dbt with the same variables without loading the Dagster code location.
 """
 

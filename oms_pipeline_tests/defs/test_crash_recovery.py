@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from oms_pipeline.crash_drill import MUST_BE_ZERO, TARGETS, audit_store, child_env, run_drill
-from oms_pipeline.runner import sandbox_channels
+from oms_pipeline.cli.crash_drill import MUST_BE_ZERO, TARGETS, audit_store, child_env, run_drill
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.storage.warehouse import Warehouse
@@ -20,7 +19,7 @@ def test_killed_runs_leave_nothing_undone_and_nothing_doubled(tmp_path):
     store = SandboxStore(seed=21, orders=40, rate_per_min=0.0, malformed_rate=0.03)
     with SandboxServer(store, faults=0.05, timeout_fault_s=0.5, restore_rate=1000.0, bucket_size=10_000,
                        seed=21, shipstation_rate_limit=1000) as sandbox:
-        env = child_env(sandbox, tmp_path, sandbox_channels(sandbox))
+        env = child_env(sandbox, tmp_path, sandbox.channel_settings())
         log = run_drill(sandbox, env, tmp_path, kills=2, seed=21, store_events=6)
         wh = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
         figures = audit_store(wh, sandbox, sandbox.shop_domain)

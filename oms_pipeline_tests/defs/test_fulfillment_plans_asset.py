@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from dagster import AssetKey, instance_for_test
 
-from oms_pipeline.runner import run_order_flow
+from oms_pipeline.cli.jobs import run_order_flow
 from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.storage.warehouse import Warehouse
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_fulfillment_plans_asset_reports_its_figures_and_writes_the_plans(tmp_path):
     store = _store(seed=9, orders=30)
     with SandboxServer(store, restore_rate=20_000.0) as sandbox, instance_for_test() as instance:
-        # The sandbox's carrier rates API comes with its channels (sandbox_channels).
+        # The sandbox's carrier rates API comes with its channels (channel_settings).
         settings = _settings(sandbox, tmp_path, routing_time_limit_s=5.0, **AUTO)
         assert settings.carrier_rates_url == sandbox.url
         assert settings.carrier_rates_api_key.get_secret_value() == DEFAULT_CARRIER_API_KEY

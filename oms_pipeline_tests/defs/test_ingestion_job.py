@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context, instance_for_test
 
+from oms_pipeline.cli.jobs import run_ingestion
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.domain.orders import parse_time
-from oms_pipeline.runner import run_ingestion
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.settings import OmsSettings

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from dagster import instance_for_test
 
+from oms_pipeline.cli.jobs import run_order_flow
 from oms_pipeline.domain.routing.batch import plan_batch
-from oms_pipeline.runner import run_order_flow, sandbox_channels
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.services import planning
@@ -25,7 +25,7 @@ AUTO = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing
 def _settings(sandbox: SandboxServer, tmp_path: Path, **extra) -> OmsSettings:
     return OmsSettings(data_dir=tmp_path, warehouse_url=f"duckdb:///{tmp_path / 'wh.duckdb'}",
                        shopify_url=sandbox.url, shop_domain=sandbox.shop_domain, shopify_token=sandbox.token,
-                       shopify_timeout_s=0.5, **sandbox_channels(sandbox), **extra)
+                       shopify_timeout_s=0.5, **sandbox.channel_settings(), **extra)
 
 
 def _store(seed: int = 5, orders: int = 60) -> SandboxStore:

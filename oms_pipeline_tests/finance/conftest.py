@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from oms_pipeline.offline.reconcile import DBT_SCHEMA
-from oms_pipeline.reporting.marts import FinanceMarts, read_finance_marts, reconcile_with_report
+from oms_pipeline.reporting.marts import FinanceMarts, read_finance_marts
 from oms_pipeline.sandbox.reconciliation_data import ReconciliationData, write_reconciliation_files
+from oms_pipeline.services.reconcile_files import DBT_SCHEMA, reconcile_with_report
 
 ORDERS = 240
 SEED = 11

@@ -90,7 +90,7 @@ def test_cli_reconcile_report_dir_goes_to_the_report_entry(reconciled, tmp_path:
         calls.append((args, kwargs))
         return {**reconciled.summary, "errors": []}
 
-    monkeypatch.setattr("oms_pipeline.reporting.marts.reconcile_with_report", record)
+    monkeypatch.setattr("oms_pipeline.services.reconcile_files.reconcile_with_report", record)
     orders, shipments, invoices = reconciled.inputs
     out, report_dir = tmp_path / "VARIANCES.csv", tmp_path / "report"
     result = CliRunner().invoke(app, ["reconcile", "--orders", str(orders), "--shipments", str(shipments),

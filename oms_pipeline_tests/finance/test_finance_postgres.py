@@ -11,10 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.defs.dbt.resources import make_dbt_resource
-from oms_pipeline.offline.reconcile import FILE_SCOPE, RECONCILIATION_MARTS, load_invoices, load_orders, load_shipments
 from oms_pipeline.reporting.finance import VARIANCE_TYPES, write_finance_report
 from oms_pipeline.reporting.marts import finance_report_from_marts, read_finance_marts
 from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
+from oms_pipeline.services.reconcile_files import (
+    FILE_SCOPE,
+    RECONCILIATION_MARTS,
+    load_invoices,
+    load_orders,
+    load_shipments,
+)
 from oms_pipeline.storage.warehouse import Warehouse
 
 

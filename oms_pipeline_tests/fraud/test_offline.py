@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from oms_pipeline.offline.fraud import SCORES_HEADER, score_files, train_from_files
+from oms_pipeline.services.fraud_files import SCORES_HEADER, score_files, train_from_files
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_train_then_score_files(files) -> None:
 
 
 def test_bench_reports_the_figures_the_cli_prints() -> None:
-    from oms_pipeline.offline.fraud import bench_fraud
+    from oms_pipeline.cli.benches import bench_fraud
 
     result = bench_fraud(4000, seed=2)
     for key in ("train_seconds", "score_ms_per_order", "roc_auc", "precision_at_capacity", "pr_auc",

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from dagster import instance_for_test
 
+from oms_pipeline.cli.jobs import run_fraud_training, run_ingestion, run_order_flow
 from oms_pipeline.connectors.shopify import ShopifyClient
 from oms_pipeline.domain.fraud.canonical import rest_view
 from oms_pipeline.domain.fraud.features import FEATURE_NAMES, FeatureBuilder
 from oms_pipeline.domain.ingestion import PollWindow, parse_event
-from oms_pipeline.runner import run_fraud_training, run_ingestion, run_order_flow
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.services.fraud import FraudFlowError, FraudPolicy, promotion_verdict, rollback

@@ -8,11 +8,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, instance_for_test
 
+from oms_pipeline.cli.jobs import QUIET_CONSOLE
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.fulfillment.definitions import build_fulfillment_definitions
 from oms_pipeline.domain.writeback.handoff import is_tpl_location
 from oms_pipeline.resources import decisions_resource
-from oms_pipeline.runner import QUIET_CONSOLE
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.settings import OmsSettings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oms_pipeline.connectors.anthropic_notes import AnthropicNoteEngine
-from oms_pipeline.offline.notes import parse_notes_file, resolve_engine
+from oms_pipeline.services.notes_files import parse_notes_file, resolve_engine
 from oms_pipeline_tests.notes.fake_anthropic import FAKE_KEY, FakeAnthropic
 
 LINES = [

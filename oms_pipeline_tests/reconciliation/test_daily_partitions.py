@@ -17,10 +17,10 @@ from oms_pipeline.defs.dbt.assets import (
 )
 from oms_pipeline.defs.dbt.resources import make_dbt_resource
 from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
-from oms_pipeline.offline.reconcile import OFFLINE_SHOP, load_invoices, load_orders, load_shipments
 from oms_pipeline.reporting.marts import finance_report_from_marts, read_finance_marts
 from oms_pipeline.resources import WarehouseResource
 from oms_pipeline.sandbox.reconciliation_data import write_reconciliation_files
+from oms_pipeline.services.reconcile_files import OFFLINE_SHOP, load_invoices, load_orders, load_shipments
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
 

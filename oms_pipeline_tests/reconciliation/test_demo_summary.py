@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from oms_pipeline.runner import _reconciliation_summary
+from oms_pipeline.cli.demo import _reconciliation_summary
 from oms_pipeline.sandbox.carrier_billing import PlantedCharge
 
 

@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.defs.dbt.resources import make_dbt_resource
-from oms_pipeline.offline.reconcile import (
+from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
+from oms_pipeline.services.reconcile_files import (
     FILE_SCOPE,
     RECONCILIATION_MARTS,
     load_invoices,
     load_orders,
     load_shipments,
 )
-from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
 

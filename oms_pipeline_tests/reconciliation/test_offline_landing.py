@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from oms_pipeline.offline import reconcile
 from oms_pipeline.sandbox.reconciliation_data import generate_reconciliation_data
+from oms_pipeline.services import reconcile_files as reconcile
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
 

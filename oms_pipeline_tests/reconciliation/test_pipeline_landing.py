@@ -12,18 +12,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from dagster import Definitions, instance_for_test, materialize
 
+from oms_pipeline.cli.jobs import QUIET_CONSOLE
 from oms_pipeline.connectors.shipstation import ShipStationClient
 from oms_pipeline.defs.ingestion.assets import normalized_orders, raw_order_events
 from oms_pipeline.defs.reconciliation.assets import carrier_invoices, store_settlements, tpl_shipments
 from oms_pipeline.defs.reconciliation.definitions import LANDING_JOB, build_reconciliation_definitions
 from oms_pipeline.defs.reconciliation.resources import reconciliation_resource
-from oms_pipeline.offline.reconcile import DBT_SCHEMA, run_reconciliation_models
 from oms_pipeline.resources import resources_from_settings
-from oms_pipeline.runner import QUIET_CONSOLE
 from oms_pipeline.sandbox.carrier_billing import write_shipped_label_invoices
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.shipstation import DEFAULT_SHIPSTATION_KEY, DEFAULT_SHIPSTATION_SECRET
 from oms_pipeline.sandbox.store import SandboxStore
+from oms_pipeline.services.reconcile_files import DBT_SCHEMA, run_reconciliation_models
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
 

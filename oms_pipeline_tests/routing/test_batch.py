@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oms_pipeline.domain.routing import Instance, generate_instance, plan_batch
+from oms_pipeline.domain.routing import Instance, plan_batch
+from oms_pipeline.sandbox.routing_instances import generate_instance
 
 GROUND = {"id": "ground", "base": 5.0, "per_kg": 0.5, "per_1000km": 1.0, "base_days": 1, "km_per_day": 800.0}
 

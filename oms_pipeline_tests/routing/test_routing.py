@@ -12,13 +12,13 @@ from oms_pipeline.cli import app
 from oms_pipeline.domain.routing import (
     Instance,
     Plan,
-    generate_instance,
     great_circle_km,
     parse_instance,
     plan_fulfillment,
     plan_greedy,
     plan_single_order,
 )
+from oms_pipeline.sandbox.routing_instances import generate_instance
 
 GROUND = {"id": "ground", "base": 5.0, "per_kg": 0.5, "per_1000km": 1.0, "base_days": 1, "km_per_day": 800.0}
 FAST = {"id": "2day", "base": 9.0, "per_kg": 1.0, "per_1000km": 1.5, "base_days": 1, "km_per_day": 2500.0}

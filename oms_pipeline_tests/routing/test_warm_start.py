@@ -8,10 +8,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms_pipeline.domain.routing import generate_instance, plan_fulfillment, plan_greedy
 from oms_pipeline.domain.routing import optimizer as opt
+from oms_pipeline.domain.routing import plan_fulfillment, plan_greedy
 from oms_pipeline.domain.routing.costs import allocation_cost, cost_tables
 from oms_pipeline.domain.routing.greedy import greedy_allocation
+from oms_pipeline.sandbox.routing_instances import generate_instance
 
 instances = st.builds(lambda n, loc, svc, seed: generate_instance(n, loc, svc, seed),
                       st.integers(1, 40), st.integers(1, 5), st.integers(1, 3), st.integers(0, 10_000))

@@ -46,7 +46,7 @@ CUE_WEIGHT = 2.0
 
 
 def load_corpus(path: Path = CORPUS_PATH) -> list[dict]:
-    """The labelled corpus rows (see ``build_corpus.py`` for the fields)."""
+    """The labelled corpus rows (see ``sandbox/note_corpus.py``, which writes them, for the fields)."""
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

@@ -16,17 +16,16 @@ The output keeps the input order of the good lines.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oms_pipeline.domain.notes.local import heldout_evaluation, load_corpus, local_engine
+from oms_pipeline.domain.notes.local import local_engine
 from oms_pipeline.domain.notes.model import NoteParse
 from oms_pipeline.services.notes import resolve_note_engine as resolve_engine
 
-_LOCAL_BATCH = 512
+LOCAL_BATCH = 512
 
 
 class NoteLineError(ValueError):
@@ -100,8 +99,8 @@ def parse_notes_file(
     if chosen == "local":
         engine_obj = local_engine()
         results = []
-        for start in range(0, len(good), _LOCAL_BATCH):
-            chunk = good[start:start + _LOCAL_BATCH]
+        for start in range(0, len(good), LOCAL_BATCH):
+            chunk = good[start:start + LOCAL_BATCH]
             results += engine_obj.parse_many([n for _, n, _ in chunk], [c for _, _, c in chunk])
     else:
         if anthropic_engine is None:
@@ -130,29 +129,3 @@ def parse_notes_file(
     }
 
 
-def bench_notes(notes: int = 10_000) -> dict:
-    """Time the local engine over ``notes`` notes; report ``ms_per_note`` and the held-out ``macro_f1``.
-
-    The notes are the corpus' held-out notes, repeated to the count asked for. Training (once per
-    process) is timed separately as ``train_s`` and is not in ``ms_per_note``.
-    """
-    rows = load_corpus()
-    pool = [r for r in rows if r["split"] == "test"] or rows
-    batch = [pool[i % len(pool)] for i in range(max(1, notes))]
-    started = time.perf_counter()
-    engine = local_engine()
-    train_s = time.perf_counter() - started
-    texts = [r["note"] for r in batch]
-    created = [datetime.fromisoformat(r["created_at"]) for r in batch]
-    started = time.perf_counter()
-    for start in range(0, len(batch), _LOCAL_BATCH):
-        engine.parse_many(texts[start:start + _LOCAL_BATCH], created[start:start + _LOCAL_BATCH])
-    elapsed = time.perf_counter() - started
-    heldout = heldout_evaluation(rows)
-    return {
-        "notes": len(batch),
-        "ms_per_note": round(elapsed * 1000 / len(batch), 4),
-        "macro_f1": heldout["macro_f1"],
-        "train_s": round(train_s, 3),
-        "engine": engine.version,
-    }

@@ -1,6 +1,6 @@
 """Builds the labelled order-note corpus (``corpus.jsonl``) from seeded templates.
 
-Run ``python -m oms_pipeline.domain.notes.build_corpus`` to regenerate; the output is byte-stable
+Run ``python -m oms_pipeline.sandbox.note_corpus`` to regenerate; the output is byte-stable
 for a given seed. Each template is a sentence *structure* with alternations (``{a|b|}``) and slots
 (``<DD>`` a deliver-by date, ``<HD>`` a hold-until date, ``<ITEM>``, ``<MSG>``...). Templates are
 dealt round-robin into six buckets per (language, intent); bucket 5 is the held-out test split and
@@ -26,7 +26,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-CORPUS_PATH = Path(__file__).with_name("corpus.jsonl")
+# What the local engine trains on, beside it in domain/notes.
+CORPUS_PATH = Path(__file__).resolve().parents[1] / "domain" / "notes" / "corpus.jsonl"
 SEED = 20260506
 BUCKETS = 6
 TEST_BUCKET = 5

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import csv
 import json
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from oms_pipeline.domain.fraud.features import FeatureBuilder, parse_timestamp
-from oms_pipeline.domain.fraud.labels import labels_as_of
+from oms_pipeline.domain.fraud.features import parse_timestamp
 from oms_pipeline.domain.fraud.model import FraudModel, train_fraud_model
 
 SCORES_HEADER = ("order_id", "fraud_score", "decision", "reasons")
@@ -151,55 +148,3 @@ def score_files(model_dir: Path, orders_jsonl: Path, out_csv: Path) -> dict:
     }
 
 
-def bench_fraud(orders: int = 100_000, seed: int = 0, *, capacity: float = 0.02, label_lag_days: int = 45) -> dict:
-    """Generate a seeded labelled history, train on it and score its newest orders; return the figures.
-
-    Labels are those known ``label_lag_days`` after the last order (most chargebacks are in by then),
-    and evaluation is on the newest 20% of orders (see :func:`train_fraud_model`). Scoring speed is
-    measured as production does it: features (history from all earlier orders) + probability +
-    reasons for the newest 20% of orders, in one batch. ``*_truth`` figures compare the flags of
-    those orders with the generator's ground truth rather than with the (noisy, late) labels.
-    """
-    from oms_pipeline.sandbox.fraud_history import build_fraud_history
-
-    started = time.perf_counter()
-    history = build_fraud_history(orders, seed=seed)
-    generate_seconds = time.perf_counter() - started
-    last = parse_timestamp(history.orders[-1]["created_at"])
-    cutoff = datetime.fromtimestamp(last[0], UTC) + timedelta(days=label_lag_days)
-    labels = labels_as_of(history.orders, history.disputes, history.review_outcomes, cutoff)
-
-    started = time.perf_counter()
-    model = train_fraud_model(history.orders, labels, capacity=capacity)
-    train_seconds = time.perf_counter() - started
-
-    split = int(len(history.orders) * 0.8)
-    model.builder = FeatureBuilder().fit_history(history.orders[:split])
-    newest = history.orders[split:]
-    started = time.perf_counter()
-    assessments = model.score(newest)
-    score_seconds = time.perf_counter() - started
-    m = model.metrics
-    # Against the generator's ground truth too: labels miss undisputed fraud and include friendly fraud.
-    flagged = [model.decide(a.score) == "review" for a in assessments]
-    truth = [o["id"] in history.fraud_ids for o in newest]
-    hits = sum(f and t for f, t in zip(flagged, truth, strict=True))
-    return {
-        "orders": len(history.orders),
-        "seed": seed,
-        "fraud_orders_true": len(history.fraud_ids),
-        "fraud_labels_known": sum(labels.values()),
-        "generate_seconds": round(generate_seconds, 3),
-        "train_seconds": round(train_seconds, 3),
-        "score_ms_per_order": round(score_seconds / max(1, len(newest)) * 1000, 4),
-        "roc_auc": m.get("roc_auc"),
-        "pr_auc": m.get("pr_auc"),
-        "reference_pr_auc": m.get("reference_pr_auc"),
-        "precision_at_capacity": m.get("precision_at_capacity"),
-        "recall_at_capacity": m.get("recall_at_capacity"),
-        "flagged_share_test": m.get("flagged_share_test"),
-        "brier": m.get("brier"),
-        "precision_at_capacity_truth": hits / sum(flagged) if any(flagged) else None,
-        "recall_at_capacity_truth": hits / sum(truth) if any(truth) else None,
-        "model_version": model.version,
-    }

@@ -288,29 +288,3 @@ def _latest_decisions(wh: Warehouse, shop: str) -> pd.DataFrame:
         .where(d.c.shop_domain == shop))
 
 
-def bench_crash(*, kills: int, orders: int, seed: int, faults: float, workdir: Path) -> dict[str, Any]:
-    """``oms bench crash``: a sandbox in this process, the drill, then the audit; the figures."""
-    from oms_pipeline.runner import peak_rss_mb, sandbox_channels
-    from oms_pipeline.sandbox.server import SandboxServer
-    from oms_pipeline.sandbox.store import SandboxStore
-
-    store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.03)
-    started = time.perf_counter()
-    # Plus-sized buckets: the runs are long enough to be killed inside every step, short enough to repeat.
-    with SandboxServer(store, faults=faults, timeout_fault_s=0.5, restore_rate=1000.0, bucket_size=10_000,
-                       seed=seed, shipstation_rate_limit=1000) as sandbox:
-        env = child_env(sandbox, workdir, sandbox_channels(sandbox))
-        log = run_drill(sandbox, env, workdir, kills=kills, seed=seed)
-        wh = Warehouse(f"duckdb:///{workdir / 'warehouse.duckdb'}")
-        try:
-            figures = audit_store(wh, sandbox, sandbox.shop_domain)
-        finally:
-            wh.dispose()
-    final, last = log.completed[-2], log.completed[-1]
-    return {"bench": "crash", "orders": orders, "kills": len(log.kills), "seed": seed, "faults": faults,
-            "targeted_kills": sum(1 for k in log.kills if "target" in k), "store_events": log.store_events,
-            "runs_completed": len(log.completed),
-            "earlier_writes_finished": sum(r.get("earlier_writes_finished", 0) for r in log.completed),
-            "final_run_success": final["success"], "last_run_written": last["written"],
-            "last_run_decided": last["decided"], **figures, "seconds": round(time.perf_counter() - started, 1),
-            "peak_rss_mb": peak_rss_mb()}

@@ -48,6 +48,7 @@ from oms_pipeline.domain.reconciliation import (
     parse_store_order,
 )
 from oms_pipeline.domain.shopify.rest import parse_rest_order
+from oms_pipeline.reporting.marts import write_report_from_warehouse
 from oms_pipeline.storage.dbt_env import DBT_PROJECT_DIR, dbt_env_for_url, dbt_executable
 from oms_pipeline.storage.reconciliation import land_reconciliation_inputs
 from oms_pipeline.storage.warehouse import Warehouse
@@ -317,33 +318,20 @@ def reconcile_files(orders_jsonl: Path, shipments_json: Path, invoices_csv: Path
     }
 
 
-def bench_reconcile(orders: int, seed: int = 0) -> dict[str, Any]:
-    """Generate ``orders`` seeded orders with planted problems, reconcile the files, check the truth.
+def reconcile_with_report(orders_jsonl: Path, shipments_json: Path, invoices_csv: Path, as_of: date,
+                          out_csv: Path, report_dir: Path, *, work_dir: Path | None = None,
+                          promise_days: int | None = None) -> dict[str, Any]:
+    """:func:`reconcile_files`, then the finance report of the same marts.
 
-    ``seconds`` and ``orders_per_s`` time :func:`reconcile_files` alone (loading, dbt, CSV), not
-    the generation; ``planted_found`` counts planted variances found with the right order, type
-    and amount; ``unexpected`` counts variances that were not planted.
+    The scratch warehouse (``reconcile.duckdb``) lives in ``work_dir`` when given, else in a
+    temporary directory kept until the report is written. The summary gains ``report`` (paths of
+    the HTML, PDF and CSV) and ``report_totals``.
     """
-    from collections import Counter
-
-    from oms_pipeline.sandbox.reconciliation_data import write_reconciliation_files
-
-    generated_at = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="oms-bench-reconcile-") as scratch:
-        data, paths = write_reconciliation_files(orders, Path(scratch), seed=seed)
-        generated = time.perf_counter() - generated_at
-        out = Path(scratch) / "VARIANCES.csv"
-        summary = reconcile_files(*paths, data.as_of, out)
-        with out.open(newline="", encoding="utf-8") as handle:
-            found = Counter((row["order_id"] or None, row["variance_type"], Decimal(row["amount"]))
-                            for row in csv.DictReader(handle))
-    truth = Counter((v.order_id, v.variance_type, v.amount) for v in data.truth)
-    return {
-        "orders": orders, "shipments": summary["shipments"], "invoice_lines": summary["invoice_lines"],
-        "generate_seconds": round(generated, 3), "load_seconds": summary["load_seconds"],
-        "dbt_seconds": summary["dbt_seconds"], "planted": sum(truth.values()),
-        "planted_found": sum((truth & found).values()), "unexpected": sum((found - truth).values()),
-        "input_errors": len(summary["errors"]),
-        "seconds": summary["seconds"], "orders_per_s": round(orders / summary["seconds"], 1),
-        "variances": summary["variances"],
-    }
+    with tempfile.TemporaryDirectory(prefix="oms-reconcile-report-") as scratch:
+        base = Path(work_dir) if work_dir else Path(scratch)
+        summary = reconcile_files(orders_jsonl, shipments_json, invoices_csv, as_of, out_csv,
+                                  work_dir=base, promise_days=promise_days)
+        report, files = write_report_from_warehouse(f"duckdb:///{base / 'reconcile.duckdb'}", as_of,
+                                                    Path(report_dir), DBT_SCHEMA)
+    return {**summary, "report": {"html": str(files.html), "pdf": str(files.pdf), "csv": str(files.csv)},
+            "report_totals": report.totals}

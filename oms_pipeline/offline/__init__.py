@@ -1,1 +1,0 @@
-"""Offline entry points on plain files (CSV, JSON Lines): evaluation outside the pipeline, benchmarks."""
