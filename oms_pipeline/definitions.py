@@ -17,8 +17,13 @@ from oms_pipeline.settings import OmsSettings
 
 
 def build_definitions(settings: OmsSettings | None = None) -> Definitions:
-    """All assets, checks, jobs, sensors and schedules, with resources chosen by ``settings``."""
+    """All assets, checks, jobs, sensors and schedules, with resources chosen by ``settings``.
+
+    Refuses to load (``SandboxFallback``, naming the setting) when the store is a real one and a setting
+    would fall back to a sandbox value: the sensor and schedules never start on such a deployment.
+    """
     settings = settings or OmsSettings()
+    settings.require_no_sandbox_fallback()
     return Definitions.merge(
         build_ingestion_definitions(),
         build_decision_definitions(),

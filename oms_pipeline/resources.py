@@ -1,15 +1,24 @@
-"""Dagster resources, built from the one settings object: the same assets run on the embedded
-defaults and in production, only the settings differ."""
+"""Dagster resources, one per outside system plus the decision policy, built from the one settings
+object: the same assets run on the embedded defaults and in production, only the settings differ.
+
+Every secret (the store's token, the Slack webhook URL, the Zendesk token, the ShipStation key and
+secret, the carrier rates key, a warehouse URL that may hold a password) reaches Dagster as an
+``EnvVar``: the Dagster UI's resource pages and run configs show the variable's name, never its value.
+Defaults are the settings' own (``OmsSettings``), not written again here.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-import httpx
-from dagster import ConfigurableResource
+import sqlalchemy as sa
+from dagster import ConfigurableResource, EnvVar
+from pydantic import SecretStr
 
 from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
 from oms_pipeline.connectors.shipstation import ShipStationClient
@@ -24,6 +33,12 @@ from oms_pipeline.services.fraud import FraudPolicy
 from oms_pipeline.services.planning import RoutingPolicy
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
+
+
+def _default(field: str) -> Any:
+    """The settings' default of ``field``: a resource built by hand (in a test) gets what a deployment would."""
+    default = OmsSettings.model_fields[field].default
+    return default.get_secret_value() if isinstance(default, SecretStr) else default
 
 
 class WarehouseResource(ConfigurableResource):
@@ -44,11 +59,11 @@ class ShopifyResource(ConfigurableResource):
     base_url: str
     token: str
     shop_domain: str
-    api_version: str = "2025-01"
-    api: str = "graphql"
-    timeout_s: float = 20.0
-    max_attempts: int = 6
-    overlap_s: int = 120
+    api_version: str = _default("shopify_api_version")
+    api: str = _default("shopify_api")
+    timeout_s: float = _default("shopify_timeout_s")
+    max_attempts: int = _default("shopify_max_attempts")
+    overlap_s: int = _default("ingest_overlap_s")
 
     @property
     def overlap(self) -> timedelta:
@@ -61,45 +76,77 @@ class ShopifyResource(ConfigurableResource):
                              timeout_s=self.timeout_s, max_attempts=self.max_attempts)
 
 
-class DecisionsResource(ConfigurableResource):
-    """How orders are decided and what the gateway may write: rules, network, rollout modes, channels."""
+class SlackResource(ConfigurableResource):
+    """The Slack incoming webhook exception alerts go to (none: no alerts)."""
+
+    webhook_url: str | None = None
+
+    def client(self) -> SlackWebhook | None:
+        """The webhook, or None when none is configured; close it when done."""
+        return SlackWebhook(self.webhook_url) if self.webhook_url else None
+
+
+class ZendeskResource(ConfigurableResource):
+    """The Zendesk account exception tickets are opened in (none: no tickets)."""
+
+    url: str | None = None
+    email: str | None = None
+    api_token: str | None = None
+
+    def client(self) -> ZendeskTickets | None:
+        """The ticket API, or None when no account is configured; close it when done."""
+        return ZendeskTickets(self.url, self.email or "", self.api_token or "") if self.url else None
+
+
+class ShipStationResource(ConfigurableResource):
+    """The 3PL's ShipStation account: handoffs go to it, its shipments are landed (none: no 3PL)."""
+
+    url: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    def client(self) -> ShipStationClient | None:
+        """The ShipStation client, or None when no 3PL is configured; close it when done."""
+        return ShipStationClient(self.url, self.api_key or "", self.api_secret or "") if self.url else None
+
+
+class CarrierRatesResource(ConfigurableResource):
+    """The carrier rates API (EasyPost shape) shipments are rate-shopped with (none: rate cards only)."""
+
+    url: str | None = None
+    api_key: str | None = None
+    cache_ttl_s: float = _default("rates_cache_ttl_s")
+
+
+class PolicyResource(ConfigurableResource):
+    """How orders are decided, planned and written: rules, network, rollout modes, thresholds, limits."""
 
     triage_rules_file: str | None = None
     network_file: str | None = None
-    hold_recheck_hours: float = 24.0
-    rollout_triage_tags: str = "shadow"
-    rollout_holds: str = "shadow"
-    rollout_routing: str = "shadow"
-    rollout_notifications: str = "shadow"
-    confidence_threshold: float = 0.8
-    breaker_max_share: float = 0.5
-    breaker_min_orders: int = 20
-    slack_webhook_url: str | None = None
-    zendesk_url: str | None = None
-    zendesk_email: str | None = None
-    zendesk_api_token: str | None = None
-    routing_time_limit_s: float = 10.0
-    carrier_rates_url: str | None = None
-    carrier_rates_api_key: str | None = None
-    rates_cache_ttl_s: float = 900.0
-    rollout_handoff: str = "shadow"
-    shipstation_url: str | None = None
-    shipstation_api_key: str = ""
-    shipstation_api_secret: str = ""
-    data_dir: str = ".oms"  # where documents (packing slips) are written
-    writeback_max_attempts: int = 8
-    writeback_max_unsent_minutes: float = 60.0
+    hold_recheck_hours: float = _default("hold_recheck_hours")
+    rollout_triage_tags: str = _default("rollout_triage_tags")
+    rollout_holds: str = _default("rollout_holds")
+    rollout_routing: str = _default("rollout_routing")
+    rollout_notifications: str = _default("rollout_notifications")
+    rollout_handoff: str = _default("rollout_handoff")
+    confidence_threshold: float = _default("confidence_threshold")
+    breaker_max_share: float = _default("breaker_max_share")
+    breaker_min_orders: int = _default("breaker_min_orders")
+    routing_time_limit_s: float = _default("routing_time_limit_s")
+    writeback_max_attempts: int = _default("writeback_max_attempts")
+    writeback_max_unsent_minutes: float = _default("writeback_max_unsent_minutes")
+    data_dir: str = str(_default("data_dir"))  # where documents (packing slips) are written
 
-    def policy(self) -> DecisionPolicy:
+    def decision_policy(self) -> DecisionPolicy:
         """The triage rules, fulfillment network and hold recheck delay."""
         return load_decision_policy(Path(self.triage_rules_file) if self.triage_rules_file else None,
                                     Path(self.network_file) if self.network_file else None, self.hold_recheck_hours)
 
-    def routing(self) -> RoutingPolicy:
+    def routing(self, carrier_rates: CarrierRatesResource) -> RoutingPolicy:
         """How fulfillment is planned: the optimizer's time limit and the carrier rates API, if any."""
-        return RoutingPolicy(time_limit_s=self.routing_time_limit_s, carrier_rates_url=self.carrier_rates_url,
-                             carrier_rates_api_key=self.carrier_rates_api_key or "",
-                             rates_cache_ttl_s=self.rates_cache_ttl_s)
+        return RoutingPolicy(time_limit_s=self.routing_time_limit_s, carrier_rates_url=carrier_rates.url,
+                             carrier_rates_api_key=carrier_rates.api_key or "",
+                             rates_cache_ttl_s=carrier_rates.cache_ttl_s)
 
     @property
     def max_unsent_age(self) -> timedelta:
@@ -114,42 +161,127 @@ class DecisionsResource(ConfigurableResource):
                 Workflow.NOTIFICATIONS: RolloutMode(self.rollout_notifications),
                 Workflow.FULFILLMENT_HANDOFF: RolloutMode(self.rollout_handoff)}
 
-    @contextmanager
-    def gateway(self, warehouse: Warehouse, shopify: ShopifyResource) -> Iterator[WritebackGateway]:
-        """The writeback gateway over the store, the configured alert channels and the 3PL (closed on exit)."""
-        slack = SlackWebhook(self.slack_webhook_url) if self.slack_webhook_url else None
-        zendesk = ZendeskTickets(self.zendesk_url, self.zendesk_email or "", self.zendesk_api_token or "") \
-            if self.zendesk_url else None
-        tpl = ShipStationClient(self.shipstation_url, self.shipstation_api_key, self.shipstation_api_secret) \
-            if self.shipstation_url else None
-        try:
-            with shopify.client() as client:
-                executor = StoreExecutor(ShopifyWriteback(client), slack, zendesk, tpl)
-                yield WritebackGateway(warehouse.writeback, executor, self.modes(),
-                                       confidence_threshold=self.confidence_threshold,
-                                       breaker=CircuitBreaker(self.breaker_max_share, self.breaker_min_orders),
-                                       max_attempts=self.writeback_max_attempts)
-        finally:
-            for channel in (slack, zendesk, tpl):
-                if channel is not None:
-                    channel.close()
+
+@contextmanager
+def writeback_gateway(warehouse: Warehouse, shopify: ShopifyResource, slack: SlackResource, zendesk: ZendeskResource,
+                      shipstation: ShipStationResource, policy: PolicyResource) -> Iterator[WritebackGateway]:
+    """The writeback gateway over the store, the configured alert channels and the 3PL (closed on exit)."""
+    channels = [slack.client(), zendesk.client(), shipstation.client()]
+    try:
+        with shopify.client() as client:
+            executor = StoreExecutor(ShopifyWriteback(client), *channels)
+            yield WritebackGateway(warehouse.writeback, executor, policy.modes(),
+                                   confidence_threshold=policy.confidence_threshold,
+                                   breaker=CircuitBreaker(policy.breaker_max_share, policy.breaker_min_orders),
+                                   max_attempts=policy.writeback_max_attempts)
+    finally:
+        for channel in channels:
+            if channel is not None:
+                channel.close()
+
+
+@contextmanager
+def gateway_from_settings(settings: OmsSettings, warehouse: Warehouse) -> Iterator[WritebackGateway]:
+    """:func:`writeback_gateway` outside a Dagster run (operator commands, benches): the resources are
+    built from the settings and their ``EnvVar`` secrets resolved as Dagster would."""
+    built = resources_from_settings(settings)
+    r = {name: built[name].process_config_and_initialize()
+         for name in ("shopify", "slack", "zendesk", "shipstation", "policy")}
+    with writeback_gateway(warehouse, r["shopify"], r["slack"], r["zendesk"], r["shipstation"], r["policy"]) as gateway:
+        yield gateway
 
 
 class FraudResource(ConfigurableResource):
     """How fraud models are trained, judged and kept: review capacity, label maturity, promotion bar."""
 
     models_dir: str
-    review_capacity: float = 0.02
-    label_maturity_days: int = 30
-    min_roc_auc: float = 0.7
-    min_pr_auc_lift: float = 2.0
-    promotion_tolerance: float = 0.01
+    review_capacity: float = _default("fraud_review_capacity")
+    label_maturity_days: int = _default("fraud_label_maturity_days")
+    min_roc_auc: float = _default("fraud_min_roc_auc")
+    min_pr_auc_lift: float = _default("fraud_min_pr_auc_lift")
+    promotion_tolerance: float = _default("fraud_promotion_tolerance")
 
     def policy(self) -> FraudPolicy:
         """The fraud policy these settings describe."""
         return FraudPolicy(models_dir=Path(self.models_dir), capacity=self.review_capacity,
                            label_maturity_days=self.label_maturity_days, min_roc_auc=self.min_roc_auc,
                            min_pr_auc_lift=self.min_pr_auc_lift, promotion_tolerance=self.promotion_tolerance)
+
+
+# Settings that are secrets: they reach Dagster as EnvVar("OMS_<NAME>").
+SECRETS = ("shopify_token", "slack_webhook_url", "zendesk_api_token", "shipstation_api_key", "shipstation_api_secret",
+           "carrier_rates_api_key")
+
+
+def secret(settings: OmsSettings, field: str) -> Any:
+    """``EnvVar("OMS_<FIELD>")`` for a secret setting, or None when it is not set.
+
+    Settings given in code (the demo, the benches, tests) are put in this process's environment under
+    that name first, so Dagster resolves the same value wherever the resource is built, and the UI
+    shows only the name.
+    """
+    value = getattr(settings, field)
+    if value is None:
+        return None
+    name = f"OMS_{field.upper()}"
+    os.environ[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return EnvVar(name)
+
+
+def _warehouse_url(settings: OmsSettings) -> Any:
+    """A warehouse URL with a password in it is a secret (EnvVar); the embedded DuckDB path is not."""
+    url = settings.resolved_warehouse_url
+    if sa.engine.make_url(url).password:
+        os.environ["OMS_WAREHOUSE_URL"] = url
+        return EnvVar("OMS_WAREHOUSE_URL")
+    return url
+
+
+def resources_from_settings(settings: OmsSettings) -> dict[str, ConfigurableResource]:
+    """The resources of the code location, from ``OMS_*`` settings."""
+    return {
+        "warehouse": WarehouseResource(url=_warehouse_url(settings)),
+        "shopify": shopify_resource(settings),
+        "slack": SlackResource(webhook_url=secret(settings, "slack_webhook_url")),
+        "zendesk": ZendeskResource(url=settings.zendesk_url, email=settings.zendesk_email,
+                                   api_token=secret(settings, "zendesk_api_token")),
+        "shipstation": shipstation_resource(settings),
+        "carrier_rates": CarrierRatesResource(url=settings.carrier_rates_url,
+                                              api_key=secret(settings, "carrier_rates_api_key"),
+                                              cache_ttl_s=settings.rates_cache_ttl_s),
+        "policy": policy_resource(settings),
+        "fraud": fraud_resource(settings),
+    }
+
+
+def shopify_resource(settings: OmsSettings) -> ShopifyResource:
+    """The store's resource from ``OMS_*`` settings."""
+    return ShopifyResource(base_url=settings.resolved_shopify_url, token=secret(settings, "shopify_token"),
+                           shop_domain=settings.shop_domain, api_version=settings.shopify_api_version,
+                           api=settings.shopify_api, timeout_s=settings.shopify_timeout_s,
+                           max_attempts=settings.shopify_max_attempts, overlap_s=settings.ingest_overlap_s)
+
+
+def shipstation_resource(settings: OmsSettings) -> ShipStationResource:
+    """The 3PL's resource from ``OMS_*`` settings (see ``OmsSettings.resolved_shipstation_url``)."""
+    url = settings.resolved_shipstation_url
+    return ShipStationResource(url=url, api_key=secret(settings, "shipstation_api_key") if url else None,
+                               api_secret=secret(settings, "shipstation_api_secret") if url else None)
+
+
+def policy_resource(settings: OmsSettings) -> PolicyResource:
+    """The decision policy's resource from ``OMS_*`` settings."""
+    return PolicyResource(
+        triage_rules_file=str(settings.triage_rules_file) if settings.triage_rules_file else None,
+        network_file=str(settings.network_file) if settings.network_file else None,
+        hold_recheck_hours=settings.hold_recheck_hours,
+        rollout_triage_tags=settings.rollout_triage_tags, rollout_holds=settings.rollout_holds,
+        rollout_routing=settings.rollout_routing, rollout_notifications=settings.rollout_notifications,
+        rollout_handoff=settings.rollout_handoff, confidence_threshold=settings.confidence_threshold,
+        breaker_max_share=settings.breaker_max_share, breaker_min_orders=settings.breaker_min_orders,
+        routing_time_limit_s=settings.routing_time_limit_s, writeback_max_attempts=settings.writeback_max_attempts,
+        writeback_max_unsent_minutes=settings.writeback_max_unsent_minutes,
+        data_dir=str(settings.data_dir.resolve()))
 
 
 def fraud_resource(settings: OmsSettings) -> FraudResource:
@@ -160,60 +292,3 @@ def fraud_resource(settings: OmsSettings) -> FraudResource:
                          min_roc_auc=settings.fraud_min_roc_auc, min_pr_auc_lift=settings.fraud_min_pr_auc_lift,
                          promotion_tolerance=settings.fraud_promotion_tolerance)
 
-
-def resources_from_settings(settings: OmsSettings) -> dict[str, ConfigurableResource]:
-    """The resources of the code location, from ``OMS_*`` settings."""
-    return {
-        "warehouse": WarehouseResource(url=settings.resolved_warehouse_url),
-        "shopify": ShopifyResource(
-            base_url=settings.resolved_shopify_url,
-            token=settings.shopify_token.get_secret_value(),
-            shop_domain=settings.shop_domain,
-            api_version=settings.shopify_api_version,
-            api=settings.shopify_api,
-            timeout_s=settings.shopify_timeout_s,
-            max_attempts=settings.shopify_max_attempts,
-            overlap_s=settings.ingest_overlap_s,
-        ),
-        "decisions": decisions_resource(settings),
-        "fraud": fraud_resource(settings),
-    }
-
-
-def decisions_resource(settings: OmsSettings) -> DecisionsResource:
-    """The decisions resource from ``OMS_*`` settings."""
-    secret = settings.zendesk_api_token
-    return DecisionsResource(
-        triage_rules_file=str(settings.triage_rules_file) if settings.triage_rules_file else None,
-        network_file=str(settings.network_file) if settings.network_file else None,
-        hold_recheck_hours=settings.hold_recheck_hours,
-        rollout_triage_tags=settings.rollout_triage_tags, rollout_holds=settings.rollout_holds,
-        rollout_routing=settings.rollout_routing, rollout_notifications=settings.rollout_notifications,
-        confidence_threshold=settings.confidence_threshold, breaker_max_share=settings.breaker_max_share,
-        breaker_min_orders=settings.breaker_min_orders,
-        slack_webhook_url=settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else None,
-        zendesk_url=settings.zendesk_url, zendesk_email=settings.zendesk_email,
-        zendesk_api_token=secret.get_secret_value() if secret else None,
-        routing_time_limit_s=settings.routing_time_limit_s, carrier_rates_url=settings.carrier_rates_url,
-        carrier_rates_api_key=settings.carrier_rates_api_key.get_secret_value()
-        if settings.carrier_rates_api_key else None,
-        rates_cache_ttl_s=settings.rates_cache_ttl_s,
-        rollout_handoff=settings.rollout_handoff, shipstation_url=shipstation_url(settings),
-        shipstation_api_key=settings.shipstation_api_key,
-        shipstation_api_secret=settings.shipstation_api_secret.get_secret_value(),
-        data_dir=str(settings.data_dir.resolve()),
-        writeback_max_attempts=settings.writeback_max_attempts,
-        writeback_max_unsent_minutes=settings.writeback_max_unsent_minutes,
-    )
-
-
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def shipstation_url(settings: OmsSettings) -> str | None:
-    """The 3PL's API: ``OMS_SHIPSTATION_URL``; else, when the store is a loopback sandbox, that same
-    server (it serves the emulated ShipStation next to the Admin API); else none (no handoff)."""
-    if settings.shipstation_url:
-        return settings.shipstation_url.rstrip("/")
-    host = httpx.URL(settings.resolved_shopify_url).host
-    return settings.resolved_shopify_url if host in _LOOPBACK else None

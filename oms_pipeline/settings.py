@@ -7,11 +7,32 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
+
 SHOPIFY_API_VERSION = "2025-01"
+
+# The embedded defaults: the sandbox store (``oms sandbox serve``) on loopback, with its own credentials.
+# Used only while the store is that sandbox; anywhere else they are refused (see ``sandbox_fallbacks``).
+SANDBOX_SHOP_DOMAIN = "oms-sandbox.myshopify.com"
+SANDBOX_SHOPIFY_URL = "http://127.0.0.1:8787"
+SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox_token"
+SANDBOX_SHIPSTATION_KEY = "ss_sandbox_key"
+SANDBOX_SHIPSTATION_SECRET = "ss_sandbox_secret"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class SandboxFallback(ValueError):
+    """The store is a real one but a setting still holds (or defaults to) a sandbox value."""
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether ``url`` points at this machine (where only the sandbox runs)."""
+    return bool(url) and urlsplit(str(url)).hostname in LOOPBACK_HOSTS
 
 
 class OmsSettings(BaseSettings):
@@ -29,11 +50,13 @@ class OmsSettings(BaseSettings):
         description="SQLAlchemy URL of the warehouse; default duckdb:///<data_dir>/warehouse.duckdb. "
         "PostgreSQL: postgresql+psycopg2://user@host:5432/db",
     )
-    shop_domain: str = Field(default="oms-sandbox.myshopify.com", description="The store's myshopify domain.")
+    shop_domain: str = Field(default=SANDBOX_SHOP_DOMAIN, description="The store's myshopify domain.")
     shopify_url: str | None = Field(
-        default=None, description="Base URL of the Admin API; default https://<shop_domain>."
+        default=None, description="Base URL of the Admin API; default https://<shop_domain>, or the sandbox "
+        f"at {SANDBOX_SHOPIFY_URL} while the domain is the sandbox's ({SANDBOX_SHOP_DOMAIN})."
     )
-    shopify_token: SecretStr = Field(default=SecretStr("shpat_sandbox_token"), description="Admin API token.")
+    shopify_token: SecretStr = Field(default=SecretStr(SANDBOX_SHOPIFY_TOKEN),
+                                     description="Admin API token (the default is the sandbox's).")
     shopify_api_version: str = SHOPIFY_API_VERSION
     shopify_api: Literal["graphql", "rest"] = "graphql"
     shopify_timeout_s: float = 20.0
@@ -49,7 +72,8 @@ class OmsSettings(BaseSettings):
     triage_rules_file: Path | None = Field(
         default=None, description="Triage rules YAML; default: the rules shipped in domain/decisions.")
     network_file: Path | None = Field(
-        default=None, description="NETWORK.json (locations with stock, carrier services); default: the sandbox's.")
+        default=None, description="NETWORK.json (locations with their kind, stock, carrier services). Required "
+        "to decide orders; `oms ui` and `oms demo` write the sandbox's when the store is the sandbox.")
     # -- routing --
     routing_time_limit_s: float = Field(default=10.0, gt=0,
                                         description="Time limit of the batch optimizer (MILP) per planning run.")
@@ -68,8 +92,9 @@ class OmsSettings(BaseSettings):
     shipstation_url: str | None = Field(
         default=None, description="ShipStation API base URL (https://ssapi.shipstation.com); default: the "
         "sandbox's own 3PL when OMS_SHOPIFY_URL points at a loopback sandbox, else no 3PL.")
-    shipstation_api_key: str = Field(default="ss_sandbox_key", description="ShipStation API key (Basic auth user).")
-    shipstation_api_secret: SecretStr = Field(default=SecretStr("ss_sandbox_secret"),
+    shipstation_api_key: SecretStr = Field(default=SecretStr(SANDBOX_SHIPSTATION_KEY),
+                                           description="ShipStation API key (Basic auth user).")
+    shipstation_api_secret: SecretStr = Field(default=SecretStr(SANDBOX_SHIPSTATION_SECRET),
                                               description="ShipStation API secret (Basic auth password).")
     confidence_threshold: float = Field(default=0.8, ge=0, le=1,
                                         description="auto mode acts at or above this confidence, else queues.")
@@ -133,7 +158,67 @@ class OmsSettings(BaseSettings):
     @cached_property
     def resolved_shopify_url(self) -> str:
         """The Admin API base URL (no trailing slash)."""
-        return (self.shopify_url or f"https://{self.shop_domain}").rstrip("/")
+        if self.shopify_url:
+            return self.shopify_url.rstrip("/")
+        return SANDBOX_SHOPIFY_URL if self.shop_domain == SANDBOX_SHOP_DOMAIN else f"https://{self.shop_domain}"
+
+    @property
+    def resolved_shipstation_url(self) -> str | None:
+        """The 3PL's API: ``OMS_SHIPSTATION_URL``; else, when the store is the loopback sandbox, that same
+        server (it serves the emulated ShipStation next to the Admin API); else none (no handoff)."""
+        if self.shipstation_url:
+            return self.shipstation_url.rstrip("/")
+        return self.resolved_shopify_url if self.store_is_loopback_sandbox else None
+
+    def rollout_modes(self) -> dict[Workflow, RolloutMode]:
+        """The rollout mode of each workflow."""
+        return {Workflow.TRIAGE_TAGS: RolloutMode(self.rollout_triage_tags),
+                Workflow.HOLDS: RolloutMode(self.rollout_holds),
+                Workflow.ROUTING: RolloutMode(self.rollout_routing),
+                Workflow.NOTIFICATIONS: RolloutMode(self.rollout_notifications),
+                Workflow.FULFILLMENT_HANDOFF: RolloutMode(self.rollout_handoff)}
+
+    @property
+    def store_is_loopback_sandbox(self) -> bool:
+        """Whether the store is the sandbox on this machine (then sandbox defaults are what is meant)."""
+        return is_loopback(self.resolved_shopify_url)
+
+    def sandbox_fallbacks(self) -> list[str]:
+        """Settings that would fall back to sandbox values although the store is a real one, each as
+        ``OMS_<NAME>: what is wrong``; empty while the store is the loopback sandbox."""
+        if self.store_is_loopback_sandbox:
+            return []
+        found = []
+        if self.network_file is None:
+            found.append("OMS_NETWORK_FILE: not set; a real store needs its own fulfillment network "
+                         "(locations, stock, carrier services)")
+        if self.shopify_token.get_secret_value() == SANDBOX_SHOPIFY_TOKEN:
+            found.append("OMS_SHOPIFY_TOKEN: not set (it is the sandbox's token); set the store's Admin API token")
+        if self.shipstation_url:
+            for name, value, sandbox in (("OMS_SHIPSTATION_API_KEY", self.shipstation_api_key, SANDBOX_SHIPSTATION_KEY),
+                                         ("OMS_SHIPSTATION_API_SECRET", self.shipstation_api_secret,
+                                          SANDBOX_SHIPSTATION_SECRET)):
+                if value.get_secret_value() == sandbox:
+                    found.append(f"{name}: not set (it is the sandbox's); set the 3PL's ShipStation credentials")
+            if is_loopback(self.shipstation_url):
+                found.append("OMS_SHIPSTATION_URL: points at a loopback sandbox; set the 3PL's ShipStation URL")
+        if is_loopback(self.carrier_rates_url):
+            found.append("OMS_CARRIER_RATES_URL: points at a loopback sandbox; set the carrier rates API's URL "
+                         "or leave it unset (rate cards only)")
+        for name in ("slack_webhook_url", "zendesk_url"):
+            value = getattr(self, name)
+            url = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if is_loopback(url):
+                found.append(f"OMS_{name.upper()}: points at a loopback sandbox; set the real one or leave it unset")
+        return found
+
+    def require_no_sandbox_fallback(self) -> None:
+        """Refuse to run against a real store with sandbox values: raise :class:`SandboxFallback` naming
+        the first setting (and how many more there are). Nothing is sent before this passes."""
+        found = self.sandbox_fallbacks()
+        if found:
+            more = f" (and {len(found) - 1} more: `oms doctor` lists them)" if len(found) > 1 else ""
+            raise SandboxFallback(f"refusing to start against {self.resolved_shopify_url}: {found[0]}{more}")
 
     @property
     def dagster_home(self) -> Path:

@@ -56,14 +56,21 @@ def test_doctor_names_each_failing_check_with_its_fix(tmp_path, monkeypatch):
     from oms_pipeline.storage.warehouse import Warehouse
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("OMS_SHOPIFY_URL", "http://127.0.0.1:9")  # the sandbox store, not running
     result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 1
-    assert result.output.startswith("FAIL  warehouse          no warehouse at") and "fix: oms migrate" in result.output
+    failing = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert failing[0].startswith("FAIL  dagster instance   DAGSTER_HOME") and "fix: `oms ui`" in failing[0]
+    assert failing[1].startswith("FAIL  warehouse          no warehouse at") and "fix: oms migrate" in failing[1]
     assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
+    (tmp_path / "dagster_home").mkdir()
     healthy = CliRunner().invoke(app, ["doctor"])
     assert healthy.exit_code == 0, healthy.output
     assert [line.split()[:2] for line in healthy.output.splitlines()] == [
-        ["ok", "warehouse"], ["ok", "writeback"], ["ok", "uncertain"], ["ok", "quality"]]
+        ["ok", "settings"], ["ok", "dagster"], ["ok", "warehouse"], ["ok", "writeback"], ["ok", "uncertain"],
+        ["ok", "quality"], ["ok", "store"], ["ok", "3pl"], ["ok", "carrier"], ["ok", "slack"], ["ok", "zendesk"]]
+    assert "the sandbox is not running" in healthy.output
     # A hold a run intended two hours ago and nobody sent since.
     wh = Warehouse(f"duckdb:///{tmp_path / '.oms' / 'warehouse.duckdb'}")
     hold = WriteAction(shop_domain="oms-sandbox.myshopify.com", order_id="1001", order_version="v",

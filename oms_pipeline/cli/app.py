@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from oms_pipeline.cli.choices import ShopifyApi
-from oms_pipeline.cli.output import emit
+from oms_pipeline.cli.output import deployment_settings, emit
 from oms_pipeline.settings import OmsSettings, ensure_dagster_home
 
 app = typer.Typer(help="oms-pipeline: order operations for eCommerce teams, on Dagster.", no_args_is_help=True)
@@ -55,9 +55,9 @@ def ingest(
     if not once:
         raise typer.BadParameter("only --once is supported here; the Dagster sensor polls continuously "
                                  "(oms ui).", param_hint="--once")
-    from oms_pipeline.cli.jobs import run_order_flow
+    settings = deployment_settings(**({"shopify_api": api.value} if api else {}))
+    from oms_pipeline.cli.jobs import run_order_flow  # after the settings passed: it imports all of Dagster
 
-    settings = OmsSettings(**({"shopify_api": api.value} if api else {}))
     ensure_dagster_home(settings)
     summary = run_order_flow(settings)
     emit({"command": "ingest", "shop_domain": settings.shop_domain, **summary})
@@ -89,9 +89,10 @@ def sandbox_serve(
 
 @app.command()
 def doctor() -> None:
-    """Check this deployment: the warehouse reachable and migrated, no intended write left unsent too long,
-    none waiting on an operator because its answer was lost. One line per check, with the fix; exit 1 when
-    any check fails. Reads only."""
+    """Check this deployment, one line per check with the fix: settings (no sandbox value against a real
+    store), the Dagster instance, the warehouse reachable and migrated, no intended write unsent too long or
+    waiting because its answer was lost, the store reachable with the access scopes the enabled workflows
+    need, and the 3PL, carrier rates, Slack and Zendesk reachable. Exit 1 when any check fails. Reads only."""
     from oms_pipeline.services.doctor import check_deployment
 
     checks = check_deployment(OmsSettings())
@@ -119,11 +120,17 @@ def demo(
 @app.command()
 def ui(
     port: int = typer.Option(3000, help="Port of the Dagster UI."),
-    sandbox: bool = typer.Option(True, help="Also serve the sandbox store and point the code location at it."),
+    sandbox: Annotated[bool | None, typer.Option(
+        "--sandbox/--no-sandbox", help="Also serve the sandbox store and point the code location at it "
+        "(default: when the configured store is the loopback sandbox).")] = None,
     sandbox_port: int = typer.Option(8787, help="Port of the sandbox store."),
 ) -> None:
     """Open the Dagster UI (``dagster dev``) on this code location, with the sensor running."""
     settings = OmsSettings()
+    if sandbox is None:
+        sandbox = settings.store_is_loopback_sandbox
+    if not sandbox:
+        settings = deployment_settings()
     ensure_dagster_home(settings)
     env = {**os.environ, "OMS_SENSOR_AUTOSTART": "1"}
     children: list[subprocess.Popen] = []

@@ -166,7 +166,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     chat messages for one exception) plus second-pass writes beyond the keys the first left pending.
     """
     from oms_pipeline.domain.writeback.actions import ActionKind
-    from oms_pipeline.resources import decisions_resource, resources_from_settings
+    from oms_pipeline.resources import gateway_from_settings
     from oms_pipeline.services.decisions import decide_pending, load_decision_policy
     from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, STORE_WORKFLOWS, drain_outbox
 
@@ -190,9 +190,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
             wh = Warehouse(settings.resolved_warehouse_url)
             policy = load_decision_policy(None, settings.network_file, settings.hold_recheck_hours)
             summary = decide_pending(wh, settings.shop_domain, policy, "bench-decide", datetime.now(UTC))
-            shopify = resources_from_settings(settings)["shopify"]
-            decisions = decisions_resource(settings)
-            with decisions.gateway(wh, shopify) as gateway:
+            with gateway_from_settings(settings, wh) as gateway:
                 started = time.perf_counter()
                 report = drain_outbox(wh, gateway, settings.shop_domain, "bench-decide",
                                       [*STORE_WORKFLOWS, *HANDOFF_WORKFLOWS]).report
@@ -200,7 +198,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
                 client_stats = gateway.executor.store.client.stats
             # Writes whose retries all failed stay open; the second pass is the next run finishing them.
             pending_after_first = wh.writeback.ledger_counts().get("pending", 0)
-            with decisions.gateway(wh, shopify) as gateway:
+            with gateway_from_settings(settings, wh) as gateway:
                 rerun = drain_outbox(wh, gateway, settings.shop_domain, "bench-next-run",
                                      [*STORE_WORKFLOWS, *HANDOFF_WORKFLOWS]).report
             intents = wh.outbox.of_run("bench-decide")

@@ -12,24 +12,21 @@ import typer
 
 from oms_pipeline.cli.app import fraud_app, holds_app, review_app
 from oms_pipeline.cli.choices import ReviewOutcome
-from oms_pipeline.cli.output import emit
-from oms_pipeline.settings import OmsSettings
+from oms_pipeline.cli.output import deployment_settings, emit
 
 
 def _operator_context():
-    """Settings, warehouse and decisions resource for an operator command."""
-    from oms_pipeline.resources import ShopifyResource, decisions_resource, resources_from_settings
+    """Settings and the warehouse for an operator command."""
     from oms_pipeline.storage.warehouse import MIGRATIONS, Warehouse
 
-    settings = OmsSettings()
+    settings = deployment_settings()
     warehouse = Warehouse(settings.resolved_warehouse_url)
     # Reading is not a reason to change the schema: an old warehouse is named, `oms migrate` migrates it.
     version, latest = warehouse.schema_version(), MIGRATIONS[-1][0]
     if version != latest:
         raise _operator_error(ValueError(f"the warehouse is at schema version {version or 'none'} and this "
                                          f"version of oms needs {latest}: run `oms migrate` first"))
-    shopify: ShopifyResource = resources_from_settings(settings)["shopify"]  # type: ignore[assignment]
-    return settings, warehouse, shopify, decisions_resource(settings)
+    return settings, warehouse
 
 
 def _operator_error(exc: Exception) -> typer.Exit:
@@ -47,11 +44,12 @@ def holds_release(
     """Release an order's holds as an operator (the only way a fraud hold is ever released)."""
     from datetime import UTC, datetime
 
+    from oms_pipeline.resources import gateway_from_settings
     from oms_pipeline.services.operators import OperatorError, release_holds
 
-    settings, warehouse, shopify, decisions = _operator_context()
+    settings, warehouse = _operator_context()
     try:
-        with decisions.gateway(warehouse, shopify) as gateway:
+        with gateway_from_settings(settings, warehouse) as gateway:
             emit(release_holds(warehouse, gateway, settings.shop_domain, order, by, why, datetime.now(UTC), handle))
     except OperatorError as exc:
         raise _operator_error(exc) from exc
@@ -62,7 +60,7 @@ def review_list() -> None:
     """Suggestions waiting for approval, one JSON line each."""
     from oms_pipeline.services.operators import pending_review_rows
 
-    settings, warehouse, _shopify, _decisions = _operator_context()
+    settings, warehouse = _operator_context()
     for row in pending_review_rows(warehouse, settings.shop_domain):
         emit(row)
 
@@ -74,11 +72,12 @@ def review_approve(
     note: str = typer.Option("", "--note", help="Why, for the record."),
 ) -> None:
     """Approve a queued suggestion: the gateway carries it out, audited as your action."""
+    from oms_pipeline.resources import gateway_from_settings
     from oms_pipeline.services.operators import OperatorError, approve_review
 
-    _settings, warehouse, shopify, decisions = _operator_context()
+    settings, warehouse = _operator_context()
     try:
-        with decisions.gateway(warehouse, shopify) as gateway:
+        with gateway_from_settings(settings, warehouse) as gateway:
             emit(approve_review(warehouse, gateway, review_id, by, note))
     except OperatorError as exc:
         raise _operator_error(exc) from exc
@@ -93,7 +92,7 @@ def review_reject(
     """Reject a queued suggestion: nothing is written."""
     from oms_pipeline.services.operators import OperatorError, reject_review
 
-    _settings, warehouse, _shopify, _decisions = _operator_context()
+    _settings, warehouse = _operator_context()
     try:
         emit(reject_review(warehouse, review_id, by, note))
     except OperatorError as exc:
@@ -103,7 +102,7 @@ def review_reject(
 @fraud_app.command("models")
 def fraud_models() -> None:
     """The store's fraud models, newest first, one JSON line each (version, status, metrics, window)."""
-    settings, warehouse, _shopify, _decisions = _operator_context()
+    settings, warehouse = _operator_context()
     for m in warehouse.fraud.models(settings.shop_domain):
         emit({"version": m.version, "status": m.status, "trained_at": m.trained_at.isoformat(),
                "window": [m.window_start, m.window_end], "threshold": m.threshold, "capacity": m.capacity,
@@ -116,7 +115,7 @@ def fraud_retrain() -> None:
     """Land disputes, train a model and promote it if it passes its check (the nightly job, now)."""
     from oms_pipeline.cli.jobs import run_fraud_training
 
-    summary = run_fraud_training(OmsSettings())
+    summary = run_fraud_training(deployment_settings())
     emit(summary)
     if not summary["success"]:
         raise typer.Exit(1)
@@ -132,7 +131,7 @@ def fraud_rollback(
 
     from oms_pipeline.services.fraud import FraudFlowError, rollback
 
-    settings, warehouse, _shopify, _decisions = _operator_context()
+    settings, warehouse = _operator_context()
     try:
         before, after = rollback(warehouse, settings.shop_domain, by, datetime.now(UTC), to)
     except FraudFlowError as exc:
@@ -150,7 +149,7 @@ def fraud_review(
     """Record your verdict on an order: a label the next fraud model learns from."""
     from datetime import UTC, datetime
 
-    settings, warehouse, _shopify, _decisions = _operator_context()
+    settings, warehouse = _operator_context()
     order_id = warehouse.decisions.find_order(settings.shop_domain, order)
     if order_id is None:
         raise _operator_error(ValueError(f"order {order}: not found in {settings.shop_domain}"))

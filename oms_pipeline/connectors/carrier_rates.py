@@ -168,6 +168,19 @@ class CarrierRatesClient:
         raise AssertionError("unreachable: retrying re-raises")
 
 
+    def check_key(self) -> None:
+        """Raise ``CarrierRatesError`` unless the API accepts the key (``GET /v2/shipments``, one row:
+        an authenticated read that buys and quotes nothing)."""
+        for attempt in retrying(self._max_attempts, sleep=self._sleep):
+            with attempt:
+                response = self._http.get("/v2/shipments", params={"page_size": 1}, auth=self._auth)
+                raise_for_transient(response)
+                if response.status_code != 200:
+                    raise _api_error(response)
+                return
+        raise AssertionError("unreachable: retrying re-raises")
+
+
 def parse_rates(shipment: Any) -> tuple[CarrierQuote, ...]:
     """The ``rates`` of an EasyPost shipment object as quotes (``rate`` parsed as an exact decimal)."""
     rates = shipment.get("rates") if isinstance(shipment, dict) else None

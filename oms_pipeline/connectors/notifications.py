@@ -132,6 +132,26 @@ class ZendeskTickets:
         raise AssertionError("unreachable: retrying re-raises")
 
 
+    def current_user(self) -> dict[str, Any]:
+        """The user the credentials authenticate as (``GET /api/v2/users/me.json``).
+
+        Zendesk answers an unauthenticated request with an anonymous user (``id`` null) rather than
+        401: that is raised as ``ZendeskError`` too, so a caller never mistakes it for a login.
+        """
+        for attempt in retrying(self._max_attempts, sleep=self._sleep):
+            with attempt:
+                response = self._http.get("/api/v2/users/me.json", auth=self._auth)
+                raise_for_transient(response)
+                if response.status_code != 200:
+                    raise _zendesk_error(response)
+                user = response.json().get("user") or {}
+                if user.get("id") is None:
+                    raise ZendeskError("Zendesk answered as an anonymous user: the email or API token is not "
+                                       "accepted", status=200)
+                return user
+        raise AssertionError("unreachable: retrying re-raises")
+
+
 def _zendesk_error(response: httpx.Response) -> ZendeskError:
     try:
         payload = response.json()

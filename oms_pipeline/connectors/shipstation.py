@@ -87,6 +87,10 @@ class ShipStationClient:
                 return
             page += 1
 
+    def shipment_total(self) -> int:
+        """How many shipments the account holds (one page of one: a cheap authenticated read)."""
+        return int(self._request("GET", "/shipments", params={"pageSize": 1, "page": 1}).get("total") or 0)
+
     def shipments_body(self, **filters: Any) -> dict[str, Any]:
         """All matching shipments as one ``GET /shipments`` body (what ``oms reconcile`` reads)."""
         shipments = list(self.iter_shipments(**filters))

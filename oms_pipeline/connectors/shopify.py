@@ -155,6 +155,11 @@ class ShopifyClient:
             read=lambda response: self._read_graphql(operation, response),
         )
 
+    def access_scopes(self) -> list[str]:
+        """The access scopes the merchant granted this app (``currentAppInstallation``), sorted."""
+        data = self.graphql(load_document("app_access_scopes.graphql"), {}, "AppAccessScopes")
+        return sorted(scope["handle"] for scope in data["currentAppInstallation"]["accessScopes"])
+
     def _read_graphql(self, operation: str, response: httpx.Response) -> dict[str, Any]:
         raise_for_transient(response)
         if response.status_code == 401:

@@ -387,9 +387,10 @@ class Projector:
     """Answers one operation by walking its selection set over views (and the store, at the root)."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], index: OrderIndex,
-                 app: str | None = None):
+                 app: str | None = None, access_scopes: tuple[str, ...] = ()):
         self.schema = schema
         self.app = app  # the requesting app (its token): holds say whether it placed them
+        self.access_scopes = access_scopes  # what the merchant granted the app
         self.variables = variables
         self.index = index
         self.store = index.store
@@ -411,6 +412,11 @@ class Projector:
             named = get_named_type(field.type)
             if name == "orders":
                 result[key] = self.project(named, self._orders(args, [key]), subs, [key])
+            elif name == "currentAppInstallation":
+                view = {"id": "gid://shopify/AppInstallation/1",
+                        "accessScopes": [{"handle": h, "description": f"Allows {h.replace('_', ' ')}"}
+                                         for h in self.access_scopes]}
+                result[key] = self.project(named, view, subs, [key])
             elif name == "nodes":
                 views = [self._node(gid, [key]) for gid in args["ids"]]
                 result[key] = [None if view is None else
@@ -577,11 +583,18 @@ def _checked_document(query: str) -> tuple[DocumentNode | None, tuple[dict[str, 
     return document, tuple(_error_entry(e, "GRAPHQL_VALIDATION_FAILED") for e in errors)
 
 
+# The scopes the sandbox's app is installed with: everything the pipeline reads and writes.
+ACCESS_SCOPES = ("read_merchant_managed_fulfillment_orders", "read_orders", "read_shopify_payments_disputes",
+                 "write_merchant_managed_fulfillment_orders", "write_orders")
+
+
 class GraphQLAPI:
     """Answers GraphQL Admin API requests for one store, with Shopify's cost limits and throttling."""
 
-    def __init__(self, store: SandboxStore, bucket_size: float = 2000.0, restore_rate: float = 100.0):
+    def __init__(self, store: SandboxStore, bucket_size: float = 2000.0, restore_rate: float = 100.0,
+                 access_scopes: tuple[str, ...] = ACCESS_SCOPES):
         self.store = store
+        self.access_scopes = access_scopes
         self.bucket_size = bucket_size
         self.restore_rate = restore_rate
         self.index = OrderIndex(store)
@@ -627,7 +640,7 @@ class GraphQLAPI:
             return 200, {"errors": [{"message": "Throttled",
                                      "extensions": {"code": "THROTTLED", "documentation": THROTTLED_DOCS}}],
                          "extensions": self._cost(requested, None, bucket)}
-        projector = Projector(schema, document, coerced, self.index, app=token)
+        projector = Projector(schema, document, coerced, self.index, app=token, access_scopes=self.access_scopes)
         field_errors: list[dict[str, Any]] = []
         try:
             if operation.operation == graphql.OperationType.MUTATION:

@@ -60,7 +60,7 @@ class SandboxServer:
                  timeout_fault_s: float = 30.0, restore_rate: float = 100.0, bucket_size: float = 2000.0,
                  rest_bucket_size: int = 40, rest_leak_per_s: float = 2.0, seed: int = 0,
                  zendesk_email: str = DEFAULT_ZENDESK_EMAIL, zendesk_api_token: str = DEFAULT_ZENDESK_TOKEN,
-                 shipstation_rate_limit: int = 40):
+                 shipstation_rate_limit: int = 40, access_scopes: tuple[str, ...] | None = None):
         self.store = store if store is not None else SandboxStore(seed=seed)
         self.shipstation_rate_limit = shipstation_rate_limit  # requests/min per key (ShipStation's: 40)
         self.host = host
@@ -68,7 +68,8 @@ class SandboxServer:
         self.token = token
         self.shop_domain = shop_domain
         self.faults = FaultInjector(faults, seed=seed, timeout_s=timeout_fault_s)
-        self.graphql = GraphQLAPI(self.store, bucket_size=bucket_size, restore_rate=restore_rate)
+        self.graphql = GraphQLAPI(self.store, bucket_size=bucket_size, restore_rate=restore_rate,
+                                  **({} if access_scopes is None else {"access_scopes": tuple(access_scopes)}))
         self.rest = RestAPI(self.store, bucket_size=rest_bucket_size, leak_per_s=rest_leak_per_s)
         self.disputes = DisputesAPI(self.store)
         self.notifications = NotificationsAPI(seed=seed, zendesk_email=zendesk_email,
@@ -82,7 +83,9 @@ class SandboxServer:
             Route("/admin/api/{version}/shopify_payments/disputes.json", self._disputes, methods=["GET"]),
             Route("/slack/services/{team}/{channel}/{secret}", self._slack, methods=["POST"]),
             Route("/api/v2/tickets.json", self._zendesk_ticket, methods=["POST"]),
+            Route("/api/v2/users/me.json", self._zendesk_me, methods=["GET"]),
             Route("/v2/shipments", self._carrier_shipment, methods=["POST"]),
+            Route("/v2/shipments", self._carrier_shipments, methods=["GET"]),
             Route("/orders/createorder", self._shipstation_create_order, methods=["POST"]),
             Route("/shipments", self._shipstation_shipments, methods=["GET"]),
         ], exception_handlers={ClientDisconnect: _client_gone})
@@ -320,6 +323,25 @@ class SandboxServer:
 
             api = self.__dict__.setdefault("_carriers", CarrierRatesAPI(sandbox_network().services))
         return api
+
+    async def _zendesk_me(self, request: Request) -> Response:
+        # Zendesk's own behaviour: no credentials -> an anonymous user (200); wrong ones -> 401.
+        self.store.count("requests")
+        header = request.headers.get("Authorization")
+        if header is None:
+            return _JSON({"user": {"id": None, "name": "Anonymous user", "role": "end-user"}})
+        if not self.notifications.authorized(header):
+            return _JSON({"error": "Couldn't authenticate you"}, status_code=401)
+        return _JSON({"user": {"id": 1, "name": "oms-pipeline", "email": self.notifications.zendesk_email,
+                               "role": "agent", "active": True}})
+
+    async def _carrier_shipments(self, request: Request) -> Response:
+        # EasyPost's shipment list; the sandbox keeps no bought shipments, so it is always empty.
+        self.store.count("requests")
+        authorization = request.headers.get("Authorization")
+        if not self.carriers.authorized(authorization):
+            return _JSON(self.carriers.unauthorized(authorization), status_code=401)
+        return _JSON({"shipments": [], "has_more": False})
 
     async def _carrier_shipment(self, request: Request) -> Response:
         self.store.count("requests")

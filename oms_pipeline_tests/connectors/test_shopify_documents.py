@@ -24,6 +24,7 @@ VARIABLES = {
                             "lineItems": shopify_connector.LINE_ITEMS_PER_PAGE},
     "order_line_items.graphql": {"id": "gid://shopify/Order/1", "first": shopify_connector.MORE_LINE_ITEMS_PER_PAGE},
     "latest_order_change.graphql": {},
+    "app_access_scopes.graphql": {},
     "order_transactions.graphql": {
         "ids": [f"gid://shopify/Order/{n}" for n in range(1, shopify_connector.ORDERS_PER_TRANSACTIONS_PAGE + 1)],
         "first": shopify_connector.TRANSACTIONS_PER_ORDER},

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
-from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.resources import (
+    CarrierRatesResource,
+    PolicyResource,
+    ShipStationResource,
+    ShopifyResource,
+    SlackResource,
+    WarehouseResource,
+    ZendeskResource,
+    writeback_gateway,
+)
 from oms_pipeline.services.decisions import triage_pending
 from oms_pipeline.services.planning import plan_decided
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, DrainReport, drain_outbox
@@ -16,7 +25,7 @@ DECISIONS_GROUP = "order_decisions"
 
 @asset(group_name=DECISIONS_GROUP, deps=["orders", "fraud_scores", "order_note_tags"], kinds={"python"})
 def order_triage(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
-                 decisions: DecisionsResource) -> MaterializeResult:
+                 policy: PolicyResource) -> MaterializeResult:
     """Every order that changed (or whose hold is due for its recheck) decided: triage (standard,
     flagged, exception) with the rules that fired, its state change and its holds; the writes each
     decision asks for are stored for the writeback. ``fulfillment_plans`` plans the ready ones next.
@@ -25,8 +34,8 @@ def order_triage(context: AssetExecutionContext, warehouse: WarehouseResource, s
     again. Rules and engine versions are stamped on every decision.
     """
     wh = warehouse.open()
-    policy = decisions.policy()
-    summary = triage_pending(wh, shopify.shop_domain, policy, context.run.run_id, datetime.now(UTC))
+    rules = policy.decision_policy()
+    summary = triage_pending(wh, shopify.shop_domain, rules, context.run.run_id, datetime.now(UTC))
     if summary.unreadable:
         context.log.warning("%d orders could not be read again: %s", len(summary.unreadable),
                             "; ".join(summary.unreadable[:5]))
@@ -40,13 +49,13 @@ def order_triage(context: AssetExecutionContext, warehouse: WarehouseResource, s
         "holds_placed": MetadataValue.json(meta["holds_placed"]),
         "holds_released": summary.holds_released,
         "intended_writes": MetadataValue.json(meta["intended_writes"]),
-        "rules_version": policy.rules.version,
+        "rules_version": rules.rules.version,
     })
 
 
 @asset(group_name=DECISIONS_GROUP, deps=["order_triage"], kinds={"python"})
 def fulfillment_plans(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
-                      decisions: DecisionsResource) -> MaterializeResult:
+                      policy: PolicyResource, carrier_rates: CarrierRatesResource) -> MaterializeResult:
     """The run's orders decided ready (or released) to ship, routed together by the batch optimizer (MILP,
     with a time limit and the greedy plan as fallback) over the fulfillment network's stock: which
     locations ship what, by which service, at what cost and in how many days, and why (the next best
@@ -58,10 +67,10 @@ def fulfillment_plans(context: AssetExecutionContext, warehouse: WarehouseResour
     solver's status, gap to its proven bound and seconds.
     """
     wh = warehouse.open()
-    policy, routing = decisions.policy(), decisions.routing()
+    rules, routing = policy.decision_policy(), policy.routing(carrier_rates)
     client = routing.rates_client()
     try:
-        summary = plan_decided(wh, shopify.shop_domain, policy.network, policy.rules, context.run.run_id, routing,
+        summary = plan_decided(wh, shopify.shop_domain, rules.network, rules.rules, context.run.run_id, routing,
                                client)
     finally:
         if client is not None:
@@ -88,7 +97,8 @@ def fulfillment_plans(context: AssetExecutionContext, warehouse: WarehouseResour
 
 @asset(group_name=DECISIONS_GROUP, deps=["fulfillment_plans"], kinds={"shopify", "slack", "zendesk"})
 def store_writeback(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
-                    decisions: DecisionsResource) -> MaterializeResult:
+                    slack: SlackResource, zendesk: ZendeskResource, shipstation: ShipStationResource,
+                    policy: PolicyResource) -> MaterializeResult:
     """The writes decisions and plans asked for, sent through the gateway from the outbox: tags,
     metafields, holds, plan summaries, exception alerts (Slack), tickets (Zendesk) and note lines, each
     audited first, idempotent by ledger key, and subject to policy and each workflow's rollout mode
@@ -99,13 +109,13 @@ def store_writeback(context: AssetExecutionContext, warehouse: WarehouseResource
     run's own writes; ``earlier_writes_finished`` says how many. A re-run writes nothing new.
     """
     wh = warehouse.open()
-    with decisions.gateway(wh, shopify) as gateway:
+    with writeback_gateway(wh, shopify, slack, zendesk, shipstation, policy) as gateway:
         drained = drain_outbox(wh, gateway, shopify.shop_domain, context.run.run_id, STORE_WORKFLOWS)
-    return writeback_step_result(context, drained, decisions)
+    return writeback_step_result(context, drained, policy)
 
 
 def writeback_step_result(context: AssetExecutionContext, drained: DrainReport,
-                      decisions: DecisionsResource) -> MaterializeResult:
+                          policy: PolicyResource) -> MaterializeResult:
     """Metadata of a writeback step; fails the step when the circuit breaker stopped a batch."""
     meta = drained.metadata()
     if drained.earlier_finished:
@@ -133,5 +143,5 @@ def writeback_step_result(context: AssetExecutionContext, drained: DrainReport,
         "by_workflow": MetadataValue.json(meta["by_workflow"]),
         "refusals": MetadataValue.json(meta["refusals"]),
         "failures": MetadataValue.json(meta["failures"]),
-        "modes": MetadataValue.json({k.value: v.value for k, v in decisions.modes().items()}),
+        "modes": MetadataValue.json({k.value: v.value for k, v in policy.modes().items()}),
     })

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.resources import PolicyResource, ShopifyResource, WarehouseResource
 from oms_pipeline.services.writeback import decisions_gate, unsent_too_long
 
 
@@ -36,17 +36,17 @@ def decisions_pass_expectations(context: AssetCheckExecutionContext,
 @asset_check(asset="store_writeback", blocking=False,
              description="No intended write has waited longer than OMS_WRITEBACK_MAX_UNSENT_MINUTES to be sent.")
 def writeback_outbox_drained(warehouse: WarehouseResource, shopify: ShopifyResource,
-                             decisions: DecisionsResource) -> AssetCheckResult:
+                             policy: PolicyResource) -> AssetCheckResult:
     """Warns when intended writes (of any run) are still unsent after the allowed age: their system has
     been unreachable for a while, or runs keep dying before their writeback. Per workflow: how many and
     since when."""
-    stale = unsent_too_long(warehouse.open(), shopify.shop_domain, datetime.now(UTC), decisions.max_unsent_age)
+    stale = unsent_too_long(warehouse.open(), shopify.shop_domain, datetime.now(UTC), policy.max_unsent_age)
     return AssetCheckResult(
         passed=not stale,
         severity=AssetCheckSeverity.WARN,
         metadata={
             "unsent_too_long": sum(s.count for s in stale),
-            "max_age_minutes": decisions.writeback_max_unsent_minutes,
+            "max_age_minutes": policy.writeback_max_unsent_minutes,
             "by_workflow": MetadataValue.json([{"workflow": s.workflow, "status": s.status, "count": s.count,
                                                 "oldest": s.oldest.isoformat()} for s in stale]),
         },

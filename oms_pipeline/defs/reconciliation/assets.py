@@ -7,9 +7,8 @@ sources, each since its own cursor; bad records are listed in the metadata and s
 # No `from __future__ import annotations`: Dagster reads the parameter annotations at runtime.
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from oms_pipeline.connectors.shipstation import ShipStationClient
 from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
-from oms_pipeline.resources import DecisionsResource, ShopifyResource, WarehouseResource
+from oms_pipeline.resources import ShipStationResource, ShopifyResource, WarehouseResource
 from oms_pipeline.services.reconciliation_landing import (
     Landing,
     land_carrier_invoices,
@@ -45,18 +44,18 @@ def store_settlements(context: AssetExecutionContext, warehouse: WarehouseResour
 
 @asset(group_name=RECONCILIATION_GROUP, deps=["tpl_handoff"], kinds={"shipstation"})
 def tpl_shipments(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
-                  decisions: DecisionsResource) -> MaterializeResult:
+                  shipstation: ShipStationResource) -> MaterializeResult:
     """The 3PL's shipments (ShipStation ``GET /shipments`` with items) since the ``tpl_shipments``
     cursor, replaced per shipment in ``tpl_shipments`` / ``tpl_shipment_items``. Without a configured
     3PL there is nothing to read, and the metadata says so."""
-    if not decisions.shipstation_url:
+    client = shipstation.client()
+    if client is None:
         context.log.info("no 3PL configured (OMS_SHIPSTATION_URL): no shipments to land")
         return _result(context, Landing(), shipstation="not configured")
     wh = warehouse.open()
-    with ShipStationClient(decisions.shipstation_url, decisions.shipstation_api_key,
-                           decisions.shipstation_api_secret) as client:
+    with client:
         run = land_tpl_shipments(wh, client, shopify.shop_domain)
-    return _result(context, run, shipstation=decisions.shipstation_url)
+    return _result(context, run, shipstation=shipstation.url)
 
 
 @asset(group_name=RECONCILIATION_GROUP, kinds={"csv"})
