@@ -35,8 +35,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from oms_pipeline.domain.decisions.decide import OMS_NOTE_MARKER
+from oms_pipeline.domain.routing.model import LocationKind
 from oms_pipeline.domain.writeback.actions import ActionKind
-from oms_pipeline.domain.writeback.handoff import is_tpl_location
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import read_frame
 from oms_pipeline.storage.outbox import CLOSED
@@ -246,7 +246,7 @@ def audit_store(wh: Warehouse, sandbox: Any, shop: str) -> dict[str, int]:
             _audit_exception(row, seen, slack, tickets, shop, waiting, figures)
         if row.state in ("ready", "released"):
             tpl = shipments[(shipments["trace_id"] == row.trace_id) & (shipments["quantity"] > 0)
-                            & shipments["location_id"].map(is_tpl_location)]
+                            & (shipments["location_kind"] == LocationKind.THIRD_PARTY_LOGISTICS.value)]
             if len(tpl) and sandbox.shipstation.get_order(row.order_id) is None:
                 why = outcome_of.get((row.trace_id, ActionKind.HANDOFF_TO_3PL.value))
                 figures["handoffs_awaiting_review" if why == "queued_for_review" else "handoffs_lost"] += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oms_pipeline.domain.routing.model import Location, Service
+from oms_pipeline.domain.routing.model import Location, LocationKind, Service
 from oms_pipeline.domain.routing.network import FulfillmentNetwork
 from oms_pipeline.sandbox.generator import CATALOGUE, PLACES
 
@@ -22,6 +22,8 @@ _SITES = (
     ("DC-WEST", 34.06, -117.65, 0.50, 0, None),     # Ontario, CA
     ("3PL-EU", 51.37, 6.17, 0.80, 1, 400),          # Venlo, NL
 )
+_KINDS = {"DC-EAST": LocationKind.OWN_DC, "DC-WEST": LocationKind.OWN_DC,
+          "3PL-EU": LocationKind.THIRD_PARTY_LOGISTICS}
 # id, base, per kg, per 1000 km, base days, km per day
 _SERVICES = (
     ("ground", 5.80, 0.55, 1.20, 1, 800.0),
@@ -44,7 +46,7 @@ def sandbox_network(seed: int = 0) -> FulfillmentNetwork:
         sites = [s[0] for s in _SITES if rng.random() < (0.45 if s[0] == "3PL-EU" else 0.85)]
         for site in sites or [_SITES[int(rng.integers(0, 2))][0]]:
             inventory[site][product.sku] = int(rng.integers(40, 400))
-    locations = [Location(id=sid, lat=lat, lon=lon, pick_cost_per_unit=pick, handling_days=handling,
+    locations = [Location(id=sid, kind=_KINDS[sid], lat=lat, lon=lon, pick_cost_per_unit=pick, handling_days=handling,
                           max_orders=cap, inventory=inventory[sid])
                  for sid, lat, lon, pick, handling, cap in _SITES]
     services = [Service(id=s[0], base=s[1], per_kg=s[2], per_1000km=s[3], base_days=s[4], km_per_day=s[5])

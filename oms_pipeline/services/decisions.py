@@ -17,8 +17,7 @@ from oms_pipeline.domain.decisions.batch import decide_batch, local_notes
 from oms_pipeline.domain.decisions.decide import order_fingerprint
 from oms_pipeline.domain.decisions.signals import FraudAssessment, NoteTags, rule_based_fraud_assessment
 from oms_pipeline.domain.decisions.triage import TriageRules, expand_bundles
-from oms_pipeline.domain.ingestion import parse_event
-from oms_pipeline.domain.orders import Order, OrderParseError
+from oms_pipeline.domain.orders import Order
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network
 from oms_pipeline.domain.writeback.actions import ActionKind
 from oms_pipeline.domain.writeback.intents import decision_actions
@@ -108,16 +107,12 @@ def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
     summary = DecisionRunSummary()
     store = wh.decisions
     candidates = store.candidates(shop, now)
-    summary.candidates = len(candidates)
+    summary.candidates = len(candidates.read) + len(candidates.unreadable)
+    summary.unreadable += [str(u) for u in candidates.unreadable]
     orders: list[Order] = []
     versions: dict[str, datetime] = {}
     unchanged: dict[str, datetime] = {}
-    for cand in candidates:
-        try:
-            order = parse_event(cand.event, shop)
-        except OrderParseError as error:  # it parsed when normalized; a parser change may refuse it now
-            summary.unreadable.append(f"order {cand.order_id}: {error}")
-            continue
+    for cand, order in candidates.read:
         if cand.fingerprint == order_fingerprint(order) and not cand.recheck_due:
             unchanged[order.id] = cand.order_updated_at
             continue
@@ -127,7 +122,7 @@ def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
     store.mark_seen(shop, unchanged)
     if not orders:
         return summary
-    states = {c.order_id: c.state for c in candidates}
+    states = {c.order_id: c.state for c, _ in candidates.read}
     holds = store.active_holds(shop, [o.id for o in orders])
     ids = [o.id for o in orders]
     batch = decide_batch(orders, network=policy.network, rules=policy.rules, states=states, holds=holds, now=now,

@@ -24,8 +24,6 @@ from oms_pipeline.domain.decisions.signals import (
 from oms_pipeline.domain.fraud.canonical import rest_view
 from oms_pipeline.domain.fraud.labels import labels_as_of
 from oms_pipeline.domain.fraud.model import FraudModel, fresh_copy, pr_curve_png, reliability_png, train_fraud_model
-from oms_pipeline.domain.ingestion import OrderEvent, parse_event
-from oms_pipeline.domain.orders import Order, OrderParseError
 from oms_pipeline.storage.fraud import RegisteredModel
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -55,15 +53,6 @@ class FraudPolicy:
 # -- history ------------------------------------------------------------------------------------
 
 
-def _orders(events: Iterable[OrderEvent], shop: str) -> tuple[list[Order], int]:
-    orders, unreadable = [], 0
-    for event in events:
-        try:
-            orders.append(parse_event(event, shop))
-        except OrderParseError:  # it parsed when normalized; a parser change may refuse it now
-            unreadable += 1
-    return orders, unreadable
-
 
 @dataclass(frozen=True)
 class TrainingSet:
@@ -89,7 +78,8 @@ def training_set(wh: Warehouse, shop: str, now: datetime, maturity_days: int) ->
     likely not arrived yet, and calling it legitimate would teach the model that fresh fraud is fine.
     Younger orders still feed the history features.
     """
-    orders, unreadable = _orders(wh.fraud.order_events(shop), shop)
+    history = wh.current_orders(shop)
+    orders, unreadable = history.orders, len(history.unreadable)
     views = [rest_view(o) for o in orders]
     # The store's present as the warehouse knows it: the newest order (now, for a store that sells
     # every minute). A replayed or paused store then never counts labels as mature too early.
@@ -288,11 +278,11 @@ def score_pending(wh: Warehouse, shop: str, now: datetime, run_id: str) -> Scori
         except (OSError, ValueError) as exc:  # files gone or built for other features: keep deciding
             summary.fallback = f"model {registered.version} could not be loaded ({exc}); the rules stand-in scored"
     summary.model_version = model.version if model else RULES_FRAUD_MODEL_VERSION
-    done = wh.fraud.scored_versions(shop, summary.model_version, [c.order_id for c in candidates])
-    todo = [c for c in candidates if (c.order_id, c.order_updated_at.astimezone(UTC)) not in done]
-    summary.already_scored = len(candidates) - len(todo)
-    orders, summary.unreadable = _orders((c.event for c in todo), shop)
-    versions = {c.order_id: c.order_updated_at for c in todo}
+    done = wh.fraud.scored_versions(shop, summary.model_version, [c.order_id for c, _ in candidates.read])
+    todo = [(c, order) for c, order in candidates.read if (c.order_id, c.order_updated_at.astimezone(UTC)) not in done]
+    summary.already_scored = len(candidates.read) - len(todo)
+    orders, summary.unreadable = [order for c, order in todo], len(candidates.unreadable)
+    versions = {c.order_id: c.order_updated_at for c, _ in todo}
     if not orders:
         return summary
     if model is None:
@@ -302,7 +292,7 @@ def score_pending(wh: Warehouse, shop: str, now: datetime, run_id: str) -> Scori
         scorer = fresh_copy(model)
         # Only what the model's own history lacks: the orders since it was trained (the warehouse
         # filters, so a run never re-reads the whole shop).
-        recent, _ = _orders(wh.fraud.order_events(shop, created_since=registered.trained_at - HISTORY_MARGIN), shop)
+        recent = wh.current_orders(shop, created_since=registered.trained_at - HISTORY_MARGIN).orders
         history = [rest_view(o) for o in recent]
         summary.history_orders = len(history)
         scorer.builder.transform(history)  # records them; ids already known are skipped

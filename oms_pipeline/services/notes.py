@@ -18,10 +18,9 @@ from typing import Any, Protocol
 
 from oms_pipeline.domain.decisions.decide import customer_note
 from oms_pipeline.domain.decisions.signals import NoteTag, NoteTags
-from oms_pipeline.domain.ingestion import parse_event
 from oms_pipeline.domain.notes.local import LocalNoteEngine, local_engine
 from oms_pipeline.domain.notes.model import NoteParse
-from oms_pipeline.domain.orders import Order, OrderParseError
+from oms_pipeline.domain.orders import Order
 from oms_pipeline.domain.pii import names_from_order
 from oms_pipeline.storage.notes import NoteTagStore, StoredNoteParse
 from oms_pipeline.storage.warehouse import Warehouse
@@ -118,17 +117,13 @@ def parse_pending_notes(wh: Warehouse, shop: str, engine: NoteEngine, now: datet
     store = NoteTagStore(wh.engine)
     summary = NoteRunSummary(engine=_family(engine), version=engine.version)
     candidates = wh.decisions.candidates(shop, now)
-    summary.candidates = len(candidates)
-    done = store.parsed_versions(shop, [c.order_id for c in candidates])
+    summary.candidates = len(candidates.read) + len(candidates.unreadable)
+    summary.unreadable += [str(u) for u in candidates.unreadable]
+    done = store.parsed_versions(shop, [c.order_id for c, _ in candidates.read])
     pending: list[_Pending] = []
-    for cand in candidates:
+    for cand, order in candidates.read:
         if (cand.order_id, _utc(cand.order_updated_at)) in done:
             summary.already_parsed += 1
-            continue
-        try:
-            order = parse_event(cand.event, shop)
-        except OrderParseError as error:  # it parsed when normalized; a parser change may refuse it now
-            summary.unreadable.append(f"order {cand.order_id}: {type(error).__name__}")
             continue
         note = customer_note(order.note)
         pending.append(_Pending(order, cand.order_updated_at, note, note_sha256(note)))

@@ -46,7 +46,8 @@ def packing_slips_of_run(wh: Warehouse, shop: str, run_id: str, store_name: str)
     if decisions.empty or shipments.empty:
         return [], []
     ids = sorted({str(o) for o in decisions["order_id"]})
-    orders, unreadable = store.orders(shop, ids)
+    current = wh.current_orders(shop, order_ids=ids)
+    orders, unreadable = current.by_id(), [u.order_id for u in current.unreadable]
     notes = _notes(wh, shop, ids)
     slips: list[PackingSlip] = []
     for order_id, planned in shipments.groupby("order_id", sort=True):

@@ -26,10 +26,9 @@ from oms_pipeline.domain.decisions.batch import empty_plan, is_ship_complete, ro
 from oms_pipeline.domain.decisions.decide import order_fingerprint
 from oms_pipeline.domain.decisions.states import OrderState
 from oms_pipeline.domain.decisions.triage import TriageRules
-from oms_pipeline.domain.ingestion import parse_event
-from oms_pipeline.domain.orders import Order, OrderParseError
+from oms_pipeline.domain.orders import Order
 from oms_pipeline.domain.routing.batch import plan_batch
-from oms_pipeline.domain.routing.model import Instance, Plan, Shipment
+from oms_pipeline.domain.routing.model import Instance, LocationKind, Plan, Shipment
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, routing_instance, stock_of
 from oms_pipeline.domain.routing.rates import RateChoice, rate_shop
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
@@ -103,18 +102,14 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
     """
     summary = PlanRunSummary()
     candidates = wh.decisions.to_plan(shop, run_id, PLANNABLE_STATES)
-    summary.to_plan = len(candidates)
-    summary.earlier_decisions = sum(1 for c in candidates if c.run_id != run_id)
+    summary.to_plan = len(candidates.read) + len(candidates.unreadable)
+    summary.earlier_decisions = sum(1 for c, _ in candidates.read if c.run_id != run_id)
+    summary.skipped += [str(u) for u in candidates.unreadable]
     orders: list[Order] = []
     ship_complete: dict[str, bool] = {}
     traces: dict[str, str] = {}
     chosen: dict[str, PlanCandidate] = {}
-    for cand in candidates:
-        try:
-            order = parse_event(cand.event, shop)
-        except OrderParseError as error:
-            summary.skipped.append(f"order {cand.order_id}: {error}")
-            continue
+    for cand, order in candidates.read:
         if order_fingerprint(order) != cand.fingerprint:  # changed since decided: the next run decides it again
             summary.skipped.append(f"order {cand.order_id}: changed since it was decided")
             continue
@@ -139,6 +134,7 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
     for shipment in plan.shipments:
         by_order.setdefault(shipment.order_id, []).append(shipment)
     texts = plan_texts(plan, choices)
+    kinds = {loc.id: loc.kind.value for loc in network.locations if loc.kind is not None}
     planned = []
     for order in orders:
         shipments = by_order.get(order.id, [])
@@ -146,7 +142,7 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
             order_id=order.id, trace_id=traces[order.id], summary=texts.get(order.id), shipments=shipments,
             rates=[choices.get((order.id, s.location_id)) for s in shipments],
             stock={(s.location_id, line.sku): stock_of(network, s.location_id, line.sku)
-                   for s in shipments for line in s.lines}))
+                   for s in shipments for line in s.lines}, location_kinds=kinds))
     by_id = {o.id: o for o in orders}
     plan_writes = [plan_action(_decision_context(chosen[order_id], by_id[order_id], shop), text)
                    for order_id, text in texts.items() if order_id in chosen]
@@ -156,7 +152,8 @@ def plan_decided(wh: Warehouse, shop: str, network: FulfillmentNetwork, rules: T
           "service_id": s.service_id, "sku": line.sku, "quantity": line.qty}
          for s in plan.shipments for line in s.lines],
         by_id, shop, unit_weight_kg=network.unit_weight_kg,
-        gift_messages=gift_messages(wh, shop, [o.id for o in orders]))
+        gift_messages=gift_messages(wh, shop, [o.id for o in orders]),
+        tpl_locations=network.locations_of_kind(LocationKind.THIRD_PARTY_LOGISTICS))
     wh.decisions.record_plans(shop, run_id, planned, [*plan_writes, *handoffs])
     summary.planned = len(planned)
     summary.shipments = len(plan.shipments)

@@ -8,7 +8,7 @@ transaction so a killed run leaves either all of an order's decision or none of 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,13 @@ from oms_pipeline.domain.routing.rates import RateChoice
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows, read_frame, update_rows
-from oms_pipeline.storage.order_events import EVENT_COLUMNS, current_version, event_from_row
+from oms_pipeline.storage.order_events import (
+    EVENT_COLUMNS,
+    CurrentOrders,
+    current_version,
+    event_from_row,
+    read_orders,
+)
 from oms_pipeline.storage.outbox import AWAITING_GATE, EXCEPTION_NOTICES, OPEN, add_intents, supersede_intents
 
 SETTLED = (OrderState.RELEASED.value, OrderState.FULFILLED.value, OrderState.CANCELLED.value)
@@ -121,19 +127,21 @@ class PlannedOrder:
     shipments: Sequence[Shipment]
     rates: Sequence[RateChoice | None]
     stock: dict[tuple[str, str], int]
+    location_kinds: Mapping[str, str]  # location id -> who runs it (own_dc, 3pl, store, dropship)
 
 
 def _shipment_rows(shop: str, order_id: str, trace_id: str, shipments: Sequence[Shipment],
                    rates: Sequence[RateChoice | None], stock: dict[tuple[str, str], int],
-                   run_id: str) -> list[dict[str, Any]]:
+                   location_kinds: Mapping[str, str], run_id: str) -> list[dict[str, Any]]:
     rows = []
     for s, rate in zip(shipments, rates, strict=True):
         quote = rate.quote if rate is not None else None
         for line in s.lines:
             rows.append({
                 "shop_domain": shop, "order_id": order_id, "trace_id": trace_id,
-                "location_id": s.location_id, "service_id": s.service_id, "sku": line.sku,
-                "quantity": line.qty, "stock_at_location": stock.get((s.location_id, line.sku), 0),
+                "location_id": s.location_id, "location_kind": location_kinds.get(s.location_id),
+                "service_id": s.service_id, "sku": line.sku, "quantity": line.qty,
+                "stock_at_location": stock.get((s.location_id, line.sku), 0),
                 "shipment_cost": s.cost, "transit_days": s.transit_days, "reason": s.reason, "run_id": run_id,
                 "carrier": quote.carrier if quote else None, "carrier_service": quote.service if quote else None,
                 "carrier_rate": quote.rate if quote else None, "carrier_currency": quote.currency if quote else None,
@@ -155,10 +163,10 @@ class DecisionStore:
 
     # -- what to decide ---------------------------------------------------------------------
 
-    def candidates(self, shop: str, now: datetime, limit: int | None = None) -> list[DecisionCandidate]:
+    def candidates(self, shop: str, now: datetime, limit: int | None = None) -> CurrentOrders[DecisionCandidate]:
         """Orders whose stored version is newer than the one last decided, never decided, or on hold
         and due for their recheck; settled orders (released, fulfilled, cancelled) only when the store
-        changed them since."""
+        changed them since. Each read into its canonical order; those that could not be read listed."""
         o, r, s = schema.orders, schema.raw_order_events, schema.order_states
         query = (
             sa.select(o.c.order_id, o.c.updated_at, *EVENT_COLUMNS, s.c.state, s.c.order_fingerprint,
@@ -173,7 +181,7 @@ class DecisionStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
+        return read_orders((
             DecisionCandidate(
                 order_id=row.order_id,
                 event=event_from_row(row, row.order_id),
@@ -183,7 +191,7 @@ class DecisionStore:
                 recheck_due=bool(row.recheck_due),
             )
             for row in rows
-        ]
+        ), shop, lambda candidate: candidate.event)
 
     def active_holds(self, shop: str, order_ids: Sequence[str]) -> dict[str, tuple[Hold, ...]]:
         """The holds in force on each order."""
@@ -238,7 +246,7 @@ class DecisionStore:
                 "run_id": run_id,
             })
             shipments += _shipment_rows(shop, d.order_id, d.trace_id, item.shipments, [None] * len(item.shipments),
-                                        item.stock, run_id)
+                                        item.stock, {}, run_id)
             for seq, change in enumerate(d.state_changes):
                 history.append({
                     "shop_domain": shop, "order_id": d.order_id, "seq": seq, "from_state": change.from_state.value,
@@ -275,11 +283,11 @@ class DecisionStore:
             counts.intents = add_intents(conn, run_id, intents, AWAITING_GATE, now)
         return counts
 
-    def to_plan(self, shop: str, run_id: str, states: Sequence[str]) -> list[PlanCandidate]:
+    def to_plan(self, shop: str, run_id: str, states: Sequence[str]) -> CurrentOrders[PlanCandidate]:
         """Decisions in one of ``states`` that still need a plan, whichever run made them: each order's
         latest decision not planned yet (a run killed before planning left it so), and those ``run_id``
-        planned itself (a retried step plans them again). With the landed payload of the order's current
-        version."""
+        planned itself (a retried step plans them again). Each read into the canonical order of its current
+        version; those that could not be read listed."""
         d, o, r, s_t = schema.order_decisions, schema.orders, schema.raw_order_events, schema.order_states
         query = (
             sa.select(d.c.order_id, d.c.trace_id, d.c.order_fingerprint, d.c.note_tags, d.c.state, d.c.order_name,
@@ -296,14 +304,14 @@ class DecisionStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [PlanCandidate(order_id=row.order_id, trace_id=row.trace_id, fingerprint=row.order_fingerprint,
-                              note_tags=tuple(json.loads(row.note_tags or "[]")),
-                              event=event_from_row(row, row.order_id),
-                              run_id=row.decision_run_id, state=row.state, order_name=row.order_name,
-                              confidence=row.confidence,
-                              rules_version=row.rules_version, fraud_model_version=row.fraud_model_version,
-                              notes_engine=row.notes_engine)
-                for row in rows]
+        planned = (PlanCandidate(order_id=row.order_id, trace_id=row.trace_id, fingerprint=row.order_fingerprint,
+                                 note_tags=tuple(json.loads(row.note_tags or "[]")),
+                                 event=event_from_row(row, row.order_id),
+                                 run_id=row.decision_run_id, state=row.state, order_name=row.order_name,
+                                 confidence=row.confidence, rules_version=row.rules_version,
+                                 fraud_model_version=row.fraud_model_version, notes_engine=row.notes_engine)
+                   for row in rows)
+        return read_orders(planned, shop, lambda candidate: candidate.event)
 
     def record_plans(self, shop: str, run_id: str, planned: Sequence[PlannedOrder], intents: Sequence[WriteAction] = (),
                      now: datetime | None = None) -> None:
@@ -315,7 +323,8 @@ class DecisionStore:
         now = now or datetime.now(UTC)
         rows: list[dict[str, Any]] = []
         for item in planned:
-            rows += _shipment_rows(shop, item.order_id, item.trace_id, item.shipments, item.rates, item.stock, run_id)
+            rows += _shipment_rows(shop, item.order_id, item.trace_id, item.shipments, item.rates, item.stock,
+                                   item.location_kinds, run_id)
         p, out = schema.planned_shipments, schema.writeback_outbox
         replanned = [k.value for k in (ActionKind.SET_METAFIELDS, ActionKind.HANDOFF_TO_3PL)]
         with self.engine.begin() as conn:

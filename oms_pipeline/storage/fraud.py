@@ -13,10 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from oms_pipeline.domain.decisions.signals import FraudAssessment
-from oms_pipeline.domain.ingestion import OrderEvent
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import chunks, insert_rows
-from oms_pipeline.storage.order_events import current_events
 
 REVIEW_OUTCOMES = ("fraud", "legitimate")
 
@@ -131,11 +129,6 @@ class FraudStore:
                                 .where(t.c.shop_domain == shop).order_by(t.c.reviewed_at))
             return [{"order_id": r.order_id, "outcome": r.outcome, "reviewed_at": _utc(r.reviewed_at),
                      "reviewer": r.reviewed_by} for r in rows]
-
-    def order_events(self, shop: str, created_since: datetime | None = None) -> list[OrderEvent]:
-        """The latest stored version of the shop's orders (created at or after ``created_since``): the
-        history the features need."""
-        return current_events(self.engine, shop, created_since=created_since)
 
     # -- registry -------------------------------------------------------------------------------
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from oms_pipeline.domain.ingestion import parse_event
-from oms_pipeline.domain.orders import Order, OrderParseError
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.bulk import read_frame
-from oms_pipeline.storage.order_events import current_events
 
 RELEASED_STATES = ("ready", "released")
 
@@ -35,14 +30,3 @@ class FulfillmentStore:
             mask = [(o, t) in keys for o, t in zip(shipments["order_id"], shipments["trace_id"], strict=True)]
             shipments = shipments[mask]
         return decisions, shipments
-
-    def orders(self, shop: str, order_ids: Sequence[str]) -> tuple[dict[str, Order], list[str]]:
-        """The latest landed version of each order, parsed; and the ids that could not be read."""
-        out: dict[str, Order] = {}
-        unreadable: list[str] = []
-        for event in current_events(self.engine, shop, order_ids=order_ids):
-            try:
-                out[event.order_id] = parse_event(event, shop)
-            except OrderParseError:
-                unreadable.append(event.order_id)
-        return out, unreadable

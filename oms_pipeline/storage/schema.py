@@ -223,6 +223,8 @@ planned_shipments = Table(
     Column("run_id", String(64), nullable=False),
     # Rate shopping (migration 6): the carrier quote chosen for the shipment, NULL when not rate-shopped.
     *(Column(name, type_) for name, type_ in PLANNED_SHIPMENT_RATE_COLUMNS),
+    # Who runs the location (migration 8): own_dc, 3pl, store or dropship, from the network at planning.
+    Column("location_kind", String(16)),
 )
 
 # Where each order stands now, and every change that brought it there.

@@ -26,7 +26,7 @@ from oms_pipeline.storage.bulk import insert_rows as _insert
 from oms_pipeline.storage.bulk import read_frame
 from oms_pipeline.storage.decisions import DecisionStore
 from oms_pipeline.storage.fraud import FraudStore
-from oms_pipeline.storage.order_events import EVENT_COLUMNS, event_from_row
+from oms_pipeline.storage.order_events import EVENT_COLUMNS, CurrentOrders, current_orders, event_from_row
 from oms_pipeline.storage.outbox import AWAITING_GATE, EXCEPTION_NOTICES, SUPERSEDABLE, OutboxStore, add_intents
 from oms_pipeline.storage.writeback import WritebackStore
 
@@ -102,6 +102,14 @@ def _create_writeback_outbox(conn: Connection) -> None:
                          detail="a newer decision of this order replaced it"))
 
 
+def _add_location_kind(conn: Connection) -> None:
+    """Plans remember who runs each location. Plans made before kinds existed were made under the rule
+    of the time (a location whose id starts with ``3PL`` is the 3PL's), so that rule fills them in once."""
+    _add_column(conn, "planned_shipments", "location_kind", sa.String(16))
+    conn.execute(sa.text("UPDATE planned_shipments SET location_kind = CASE WHEN upper(location_id) LIKE '3PL%' "
+                         "THEN '3pl' ELSE 'own_dc' END WHERE location_kind IS NULL"))
+
+
 # Versioned DDL: append a (version, name, function) to change the schema; never edit a landed one.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "landing, canonical orders, quarantine, cursors", _create_initial_tables),
@@ -113,6 +121,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "planned_shipments: the rate-shopped carrier, service, rate, days and reason", _add_shipment_rate_columns),
     (7, "writeback outbox (the intents moved into it); the run that planned each decision",
      _create_writeback_outbox),
+    (8, "planned_shipments: the kind of each location (own DC, 3PL, store, dropship)", _add_location_kind),
 ]
 
 
@@ -227,6 +236,12 @@ class Warehouse:
                 _insert(conn, t, rows, skip_existing=True)
                 inserted += len(rows)
         return LandingResult(inserted=inserted, duplicates=len(events) - inserted)
+
+    def current_orders(self, shop_domain: str, *, order_ids: Sequence[str] | None = None,
+                       created_since: datetime | None = None) -> CurrentOrders[OrderEvent]:
+        """The current version of the shop's orders (all, ``order_ids``, or those created at or after
+        ``created_since``) read into canonical orders, and the ones that could not be read."""
+        return current_orders(self.engine, shop_domain, order_ids=order_ids, created_since=created_since)
 
     def pending_events(self, shop_domain: str, limit: int | None = None) -> list[OrderEvent]:
         """Landed events not yet normalized (this run's, and any an interrupted run left behind),

@@ -11,8 +11,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from oms_pipeline.cli.jobs import QUIET_CONSOLE
 from oms_pipeline.definitions import build_definitions
 from oms_pipeline.defs.fulfillment.definitions import build_fulfillment_definitions
-from oms_pipeline.domain.writeback.handoff import is_tpl_location
-from oms_pipeline.resources import decisions_resource
+from oms_pipeline.resources import shipstation_resource
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.settings import OmsSettings
@@ -46,13 +45,12 @@ def test_handoff_and_slips_after_the_order_flow(tmp_path):
         settings = OmsSettings(data_dir=tmp_path, warehouse_url=f"duckdb:///{tmp_path / 'wh.duckdb'}",
                                shopify_url=sandbox.url, shop_domain=sandbox.shop_domain,
                                shopify_token=sandbox.token, rollout_handoff="auto")
-        assert decisions_resource(settings).shipstation_url == sandbox.url  # the sandbox's own 3PL
+        assert shipstation_resource(settings).url == sandbox.url  # the sandbox's own 3PL
         run_id, meta = _run(settings, instance)
         handoff, slips = meta["tpl_handoff"], meta["packing_slips"]
         wh = Warehouse(settings.resolved_warehouse_url)
         decisions, shipments = FulfillmentStore(wh.engine).released_plans(run_id)
-        tpl_orders = {o for o, loc in zip(shipments["order_id"], shipments["location_id"], strict=True)
-                      if is_tpl_location(loc)}
+        tpl_orders = set(shipments.loc[shipments["location_kind"] == "3pl", "order_id"])
         assert len(decisions) > 0 and meta["fulfillment_plans"]["handoffs_to_3pl"] == len(tpl_orders) > 0
         assert handoff["handed_off"] == len(tpl_orders) == sandbox.shipstation.order_count()
         assert handoff["earlier_writes_finished"] == 0 and handoff["left_open"] == 0

@@ -9,7 +9,7 @@ import pytest
 
 from oms_pipeline.connectors.shipstation import ShipStationClient
 from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow
-from oms_pipeline.domain.writeback.handoff import handoff_actions, is_tpl_location
+from oms_pipeline.domain.writeback.handoff import handoff_actions
 from oms_pipeline.gateway.executors import StoreExecutor
 from oms_pipeline.gateway.gateway import WritebackGateway
 from oms_pipeline.sandbox.server import SandboxServer
@@ -40,10 +40,19 @@ SHIPMENTS = [line("1", "3PL-EU", "MUG-BLK", 2), line("1", "DC-EAST", "TEA-GRN", 
              line("4", "DC-WEST", "MUG-BLK", 2)]  # the store's own DC: nothing for the 3PL
 
 
+TPL = frozenset({"3PL-EU"})  # the network's locations of kind 3pl
+
+
+def test_what_goes_to_the_3pl_is_decided_by_location_kind_not_name():
+    # The same plan, but the network says DC-WEST is the 3PL's and 3PL-EU is the merchant's own DC.
+    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations={"DC-WEST"})
+    assert [a.order_id for a in actions] == ["4"]
+    assert handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations=()) == []
+
+
 def test_the_3pl_rule_and_the_createorder_body():
-    assert is_tpl_location("3PL-EU") and is_tpl_location("3pl-us") and not is_tpl_location("DC-EAST")
     actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1},
-                              gift_messages={"2": "Enjoy!"})
+                              gift_messages={"2": "Enjoy!"}, tpl_locations=TPL)
     assert [a.order_id for a in actions] == ["1", "2"]
     first, second = actions
     assert first.workflow is Workflow.FULFILLMENT_HANDOFF and first.kind is ActionKind.HANDOFF_TO_3PL
@@ -58,13 +67,13 @@ def test_the_3pl_rule_and_the_createorder_body():
     assert second.payload["giftMessage"] == "Enjoy!" and second.payload["requestedShippingService"] == "express"
     # Built again (a later run, same decision): the same keys. A new order version: a new key.
     again = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1},
-                            gift_messages={"2": "Enjoy!"})
+                            gift_messages={"2": "Enjoy!"}, tpl_locations=TPL)
     assert [a.idempotency_key for a in again] == [a.idempotency_key for a in actions]
     newer = handoff_actions([decision("1", fingerprint="fp2")], SHIPMENTS, ORDERS, SHOP,
-                            unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1})
+                            unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1}, tpl_locations=TPL)
     assert newer[0].idempotency_key != first.idempotency_key
     # An order whose payload could not be read again is skipped, not guessed.
-    assert handoff_actions(DECISIONS, SHIPMENTS, {}, SHOP) == []
+    assert handoff_actions(DECISIONS, SHIPMENTS, {}, SHOP, tpl_locations=TPL) == []
 
 
 class StoreClock:
@@ -89,16 +98,17 @@ def rig(tmp_path):
 
 def test_gateway_hands_off_once_in_auto_mode(rig):
     server, wh, executor, clock = rig
-    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP)
+    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations=TPL)
     gateway = WritebackGateway(wh.writeback, executor, {Workflow.FULFILLMENT_HANDOFF: RolloutMode.AUTO})
     first = gateway.run(actions, "run-1", batch_orders=4)
     assert first.written == 2 and server.shipstation.order_count() == 2
-    second = gateway.run(handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP), "run-2", batch_orders=4)
+    again = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations=TPL)
+    second = gateway.run(again, "run-2", batch_orders=4)
     assert second.written == 0 and second.outcomes["duplicate"] == 2
     assert server.shipstation.order_count() == 2
     # A new version of order 1 updates the same 3PL order (upsert on orderKey), never a second one.
-    third = gateway.run(handoff_actions([decision("1", fingerprint="fp2")], SHIPMENTS, ORDERS, SHOP), "run-3",
-                        batch_orders=1)
+    newer = handoff_actions([decision("1", fingerprint="fp2")], SHIPMENTS, ORDERS, SHOP, tpl_locations=TPL)
+    third = gateway.run(newer, "run-3", batch_orders=1)
     assert third.written == 1 and server.shipstation.order_count() == 2
     # The 3PL ships them a day later; the shipments name the store order ids.
     clock.at += timedelta(days=1)
@@ -110,7 +120,7 @@ def test_gateway_hands_off_once_in_auto_mode(rig):
 
 def test_shadow_mode_sends_nothing_and_missing_3pl_is_reported(rig):
     server, wh, executor, _clock = rig
-    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP)
+    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations=TPL)
     shadow = WritebackGateway(wh.writeback, executor, {}).run(actions, "run-s", batch_orders=4)
     assert shadow.outcomes["shadow"] == 2 and server.shipstation.order_count() == 0
     unconfigured = WritebackGateway(wh.writeback, StoreExecutor(None), {

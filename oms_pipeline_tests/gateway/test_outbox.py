@@ -259,7 +259,7 @@ def test_migration_moves_saved_intents_into_the_outbox(tmp_path, store):
             conn.execute(sa.insert(schema.schema_migrations).values(version=version, name=name, applied_at=NOW))
     land(wh, [r.rest() for r in store.records()])
     triage_pending_old(wh)
-    assert wh.migrate() == [7]
+    assert wh.migrate() == [7, 8]
     with wh.engine.connect() as conn:
         assert not sa.inspect(conn).has_table("writeback_intents")
     rows = _rows(wh, run_id="run-old")
@@ -275,11 +275,9 @@ def test_migration_moves_saved_intents_into_the_outbox(tmp_path, store):
 def triage_pending_old(wh: Warehouse) -> None:
     """Decisions and intents saved the way round 1 saved them (a writeback_intents table per run)."""
     from oms_pipeline.domain.decisions.batch import decide_batch
-    from oms_pipeline.domain.ingestion import parse_event
     from oms_pipeline.domain.writeback.intents import decision_actions
 
-    candidates = wh.decisions.candidates(SHOP, NOW)
-    orders = [parse_event(c.event, SHOP) for c in candidates]
+    orders = wh.decisions.candidates(SHOP, NOW).orders
     batch = decide_batch(orders, network=POLICY.network, rules=POLICY.rules, states={}, holds={}, now=NOW)
     actions = [a for d, o in zip(batch.decisions, orders, strict=True) for a in decision_actions(d, o, SHOP, None)]
     rows = []

@@ -16,7 +16,7 @@ SHOP = "nordwool.myshopify.com"
 
 def _exercise(url: str, rest_order: dict) -> None:
     wh = Warehouse(url)
-    assert wh.migrate() == [1, 2, 3, 4, 5, 6, 7] == [version for version, _name, _apply in MIGRATIONS]
+    assert wh.migrate() == [1, 2, 3, 4, 5, 6, 7, 8] == [version for version, _name, _apply in MIGRATIONS]
     assert wh.migrate() == []  # idempotent
     newer = dict(rest_order, updated_at="2025-01-10T13:00:00-05:00", tags="vip, gift, rush")
     bad = dict(rest_order, id=77, name="#77")
@@ -69,3 +69,25 @@ def test_warehouse_on_duckdb(duckdb_url, rest_order):
 @pytest.mark.postgres
 def test_warehouse_on_postgresql(postgres_schema_url, rest_order):
     _exercise(postgres_schema_url, rest_order)
+
+
+def test_plans_made_before_location_kinds_get_the_rule_of_their_time(tmp_path):
+    from datetime import UTC, datetime
+
+    wh = Warehouse(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    with wh.engine.begin() as conn:  # a warehouse at schema version 7, with a plan in it
+        schema.schema_migrations.create(conn)
+        for version, name, apply in MIGRATIONS[:7]:
+            apply(conn)
+            conn.execute(sa.insert(schema.schema_migrations).values(version=version, name=name,
+                                                                    applied_at=datetime.now(UTC)))
+        conn.execute(sa.text("ALTER TABLE planned_shipments DROP COLUMN location_kind"))
+        for location in ("3PL-EU", "DC-EAST"):
+            conn.execute(sa.text(
+                "INSERT INTO planned_shipments (shop_domain, order_id, trace_id, location_id, service_id, sku, "
+                "quantity, stock_at_location, shipment_cost, transit_days, reason, run_id) VALUES "
+                f"('s', '1', 't', '{location}', 'ground', 'MUG', 1, 5, 4.2, 2, 'r', 'run')"))
+    assert wh.migrate() == [8]
+    with wh.engine.connect() as conn:
+        kinds = dict(conn.execute(sa.text("SELECT location_id, location_kind FROM planned_shipments")).all())
+    assert kinds == {"3PL-EU": "3pl", "DC-EAST": "own_dc"}

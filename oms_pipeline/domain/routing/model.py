@@ -7,6 +7,8 @@ misspelt key is reported rather than silently ignored.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
@@ -14,10 +16,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LocationKind(StrEnum):
+    """Who runs a location: the merchant's own DC, a 3PL (orders are handed off to it), a retail store
+    that ships, or a dropship supplier."""
+
+    OWN_DC = "own_dc"
+    THIRD_PARTY_LOGISTICS = "3pl"
+    STORE = "store"
+    DROPSHIP = "dropship"
+
+
 class Location(_Strict):
-    """A DC or 3PL that can ship: its stock, pick cost, handling time and batch capacity."""
+    """A location that can ship: who runs it, its stock, pick cost, handling time and batch capacity.
+
+    ``kind`` is required in NETWORK.json (it decides what is handed off to a 3PL) and optional in
+    INSTANCE.json (the optimizer does not use it)."""
 
     id: str = Field(min_length=1)
+    kind: LocationKind | None = None
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     pick_cost_per_unit: float = Field(ge=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oms_pipeline.domain.decisions.signals import FulfillmentOutlook
 from oms_pipeline.domain.decisions.triage import expand_bundles
@@ -18,6 +18,7 @@ from oms_pipeline.domain.orders import Order as StoreOrder
 from oms_pipeline.domain.routing.model import (
     Instance,
     Location,
+    LocationKind,
     Order,
     OrderLine,
     Plan,
@@ -40,6 +41,24 @@ class FulfillmentNetwork(BaseModel):
     incoming: dict[str, int] = Field(default_factory=dict)  # units on inbound purchase orders
     ship_to_countries: list[str] | None = None  # ISO codes carriers deliver to; None = anywhere
     default_promise_days: int = Field(default=5, ge=0)
+
+    @field_validator("locations")
+    @classmethod
+    def _every_location_has_a_kind(cls, locations: list[Location]) -> list[Location]:
+        unkind = [loc.id for loc in locations if loc.kind is None]
+        if unkind:
+            raise ValueError(f"location {unkind[0]!r} has no kind (one of "
+                             f"{', '.join(k.value for k in LocationKind)})"
+                             + (f", nor have {len(unkind) - 1} more" if len(unkind) > 1 else ""))
+        return locations
+
+    def locations_of_kind(self, kind: LocationKind) -> frozenset[str]:
+        """The ids of the locations of one kind (``3pl``: where handoffs go)."""
+        return frozenset(loc.id for loc in self.locations if loc.kind is kind)
+
+    def kind_of(self, location_id: str) -> LocationKind | None:
+        """The kind of a location of this network (None for an id it does not have)."""
+        return next((loc.kind for loc in self.locations if loc.id == location_id), None)
 
     def available(self, sku: str) -> int:
         """Units of ``sku`` at every location together."""

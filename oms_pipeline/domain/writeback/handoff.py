@@ -1,7 +1,7 @@
 """The 3PL handoff a released plan asks for. Pure: decisions, planned shipments and orders in, actions out.
 
-The rule: a location is the 3PL's when its id starts with ``3PL`` (``3PL-EU`` in the sandbox network;
-the store's own DCs are ``DC-*``). Every order whose latest decision is ``ready`` or ``released`` and
+The rule: a location is the 3PL's when the network says its ``kind`` is ``3pl`` (the caller passes their
+ids). Every order whose latest decision is ``ready`` or ``released`` and
 whose plan puts lines at a 3PL location gets ONE ``createorder`` action: the ShipStation order for
 those lines (all 3PL locations of the order together, since they are one ShipStation account), keyed
 by ``orderKey`` = the store order id, which is also what reconciliation joins the 3PL's shipments on.
@@ -20,20 +20,14 @@ decision fingerprint changes) updates the same ShipStation order, since ShipStat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from oms_pipeline.domain.orders import Address, Order
 from oms_pipeline.domain.writeback.actions import ActionKind, Workflow, WriteAction
 
-TPL_LOCATION_PREFIX = "3PL"
 HANDOFF_STATES = frozenset({"ready", "released"})
-
-
-def is_tpl_location(location_id: str) -> bool:
-    """Whether a network location is run by the 3PL (its id starts with ``3PL``)."""
-    return location_id.upper().startswith(TPL_LOCATION_PREFIX)
 
 
 def _region(address: Address | None, fallback_name: str) -> dict[str, Any]:
@@ -96,8 +90,8 @@ def handoff_actions(decisions: Iterable[Mapping[str, Any]], shipments: Iterable[
                     orders: Mapping[str, Order], shop: str, *,
                     unit_weight_kg: Mapping[str, float] | None = None,
                     gift_messages: Mapping[str, str | None] | None = None,
-                    is_tpl: Callable[[str], bool] = is_tpl_location) -> list[WriteAction]:
-    """One handoff action per ready/released order with lines at a 3PL location.
+                    tpl_locations: Collection[str]) -> list[WriteAction]:
+    """One handoff action per ready/released order with lines at a 3PL location (``tpl_locations``).
 
     ``decisions`` are ``order_decisions`` rows, ``shipments`` ``planned_shipments`` rows (the plan of
     the same decisions: matched on order id and trace id); an order without its parsed ``Order`` in
@@ -105,7 +99,7 @@ def handoff_actions(decisions: Iterable[Mapping[str, Any]], shipments: Iterable[
     """
     tpl_lines: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in shipments:
-        if is_tpl(str(row["location_id"])) and int(row["quantity"]) > 0:
+        if str(row["location_id"]) in tpl_locations and int(row["quantity"]) > 0:
             tpl_lines[(str(row["order_id"]), str(row["trace_id"]))].append(row)
     actions = []
     for decision in decisions:
