@@ -20,8 +20,10 @@ from oms_pipeline.defs.dbt import (
     reconciliation_day_partitions,
     warehouse_dbt_models,
 )
+from oms_pipeline.reporting.finance import VARIANCE_TYPES
 from oms_pipeline.resources import WarehouseResource
 from oms_pipeline.storage.schema import metadata, order_lines, orders
+from oms_pipeline.storage.warehouse import Warehouse
 
 SHOP = "oms-sandbox.myshopify.com"
 DAY = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -249,6 +251,26 @@ def test_dbt_assets_build_the_mart_on_duckdb(tmp_path: Path):
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from main.orders")).scalar() == 3
     engine.dispose()
+
+
+def test_unit_tests_of_the_variance_rules_pass(tmp_path: Path):
+    # A unit test reads its inputs' column types from the warehouse: build what the tested models read, empty.
+    url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    warehouse = Warehouse(url)
+    warehouse.migrate()
+    warehouse.dispose()  # DuckDB: dbt must be the only process holding the file
+    dbt = make_dbt_resource(url)
+    inputs = dbt.cli(["run", "--select", "+test_type:unit", "--empty"], raise_on_error=False).wait()
+    assert inputs.is_successful(), inputs.get_error()
+    invocation = dbt.cli(["test", "--select", "test_type:unit"], raise_on_error=False).wait()
+    assert invocation.is_successful(), invocation.get_error()
+    results = [r for r in invocation.get_artifact("run_results.json")["results"]
+               if r["unique_id"].startswith("unit_test.")]
+    assert {r["status"] for r in results} == {"pass"}
+    # One per variance type of reconciliation_variances, named after it: one that goes missing fails here.
+    names = [r["unique_id"].rsplit(".", 1)[-1] for r in results]
+    assert len(names) == len(VARIANCE_TYPES) == 9
+    assert {t for t in VARIANCE_TYPES for name in names if name.startswith(f"{t}_")} == set(VARIANCE_TYPES)
 
 
 @pytest.mark.postgres

@@ -1,8 +1,9 @@
 """The dbt models as Dagster assets, in one lineage graph with the Python ingestion assets.
 
 Two sets: the warehouse models (staging views and the order marts), rebuilt whole; and the
-reconciliation models (``models/reconciliation``), daily-partitioned by as-of day, each partition a
-``dbt build`` with that day as the ``as_of`` var.
+reconciliation models (tag ``reconciliation`` in ``dbt_project.yml``: the store, 3PL, carrier and gateway
+staging, the plans in force, ``models/intermediate/reconciliation`` and ``models/marts/finance``),
+daily-partitioned by as-of day, each partition a ``dbt build`` with that day as the ``as_of`` var.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotation at runtime.
@@ -37,10 +38,14 @@ from oms_pipeline.defs.reconciliation.resources import ReconciliationResource
 from oms_pipeline.resources import WarehouseResource
 
 DBT_GROUP = "warehouse_models"
-# The daily-partitioned models: everything under models/reconciliation.
-RECONCILIATION_MODELS = "path:models/reconciliation"
+# The daily-partitioned models: everything tagged `reconciliation` (dbt_project.yml and the source ymls).
+RECONCILIATION_MODELS = "tag:reconciliation"
 DBT_SOURCE_NAME = "warehouse"
 RECONCILIATION_SOURCE_NAME = "reconciliation"
+# `dbt build` as the assets run it. dbt unit tests check the SQL, not the day's data: pytest runs them
+# (oms_pipeline_tests/dbt). dagster-dbt drops their results, and a failing one would fail the build after
+# the other models were built, none of them recorded, so they stay out of the asset runs.
+DBT_BUILD = ["build", "--exclude", "test_type:unit"]
 
 # dbt source table -> the Dagster asset that writes it. `orders` is a multi-asset that writes the
 # order lines in the same transaction, so both tables hang off the one `orders` asset.
@@ -138,12 +143,13 @@ def warehouse_dbt_models(
     """Build the dbt models over the warehouse: staging views, then the `orders_daily` mart.
 
     Runs `dbt build` for the selected models, so each model's tests run right after it (and are
-    reported as asset checks); a failing test stops the models downstream of it. Reads the
-    `orders` / `order_lines` tables the `orders` asset writes and builds into the dbt schema
-    (`analytics` by default), never beside the landing tables. Each model reports its row count.
+    reported as asset checks); a failing test stops the models downstream of it. dbt unit tests are
+    left out (pytest runs them). Reads the `orders` / `order_lines` tables the `orders` asset writes
+    and builds into the dbt schema (`analytics` by default), never beside the landing tables. Each
+    model reports its row count.
     The reconciliation models are built per as-of day by `reconciliation_dbt_models`.
     """
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli(DBT_BUILD, context=context)
     events = list(invocation.stream())
     yield from _with_row_counts(events, invocation.get_artifact("manifest.json"), warehouse)
 
@@ -155,7 +161,7 @@ def reconciliation_day_partitions(start_date: str) -> DailyPartitionsDefinition:
 
 
 def build_reconciliation_dbt_models(partitions_def: DailyPartitionsDefinition) -> AssetsDefinition:
-    """The reconciliation dbt models (``models/reconciliation``) as one daily-partitioned asset set."""
+    """The reconciliation dbt models (tag ``reconciliation``) as one daily-partitioned asset set."""
 
     @dbt_assets(
         manifest=ensure_dbt_manifest(_TARGET),
@@ -175,14 +181,15 @@ def build_reconciliation_dbt_models(partitions_def: DailyPartitionsDefinition) -
         range, oldest first): staging of the store, 3PL, carrier and gateway inputs known by that day's
         end, then `reconciliation_order_lines`, `reconciliation_shipping_cost` (the state as of the
         latest day built) and `reconciliation_variances` (one snapshot per day: the day's rows are
-        replaced, the other days' kept). Each model's tests run right after it; a failing day stops the
-        run. Vars: `as_of`, `reconciliation_promise_days` (OMS_RECONCILIATION_PROMISE_DAYS).
+        replaced, the other days' kept). Each model's tests run right after it (dbt unit tests are left
+        out: pytest runs them); a failing day stops the run. Vars: `as_of`, `reconciliation_promise_days`
+        (OMS_RECONCILIATION_PROMISE_DAYS).
         """
         days = sorted(context.partition_keys)
         invocation = None
         for day in days:
             dbt_vars = {"as_of": day, "reconciliation_promise_days": reconciliation.promise_days}
-            invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+            invocation = dbt.cli([*DBT_BUILD, "--vars", json.dumps(dbt_vars)], context=context)
             events = list(invocation.stream())  # raises on a failed build: later days are not built
             context.log.info(f"reconciliation models built as of {day}")
         # One materialization per model covers every day of the run.

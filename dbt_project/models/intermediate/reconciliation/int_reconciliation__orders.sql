@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 -- Store orders placed by the as-of day, and whether the 3PL was to ship each one. In the live pipeline
 -- an order is the 3PL's once its handoff went through the gateway, or once the 3PL made a label for it
 -- (handed off by other means); the store's own locations ship the rest, and their fulfillments are not

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Shipping per order: what the customer paid, what the plan expected, what the 3PL label cost and
 -- what the carrier billed (every charge on the order's labels, duplicates included: that is the bill).
 -- Grain: one row per (shop_domain, order_id) of a store order.

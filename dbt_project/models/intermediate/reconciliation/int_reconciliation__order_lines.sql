@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 -- The lines of the orders placed by the as-of day. One row per (shop_domain, order_id, line_id).
 select lines.*
 from {{ ref('stg_warehouse__order_lines') }} as lines

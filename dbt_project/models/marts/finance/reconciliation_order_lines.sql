@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Ordered vs shipped by the 3PL vs fulfilled in the store, per order and SKU.
 -- Grain: one row per (shop_domain, order_id, sku) of a store order. Shipped units of unknown orders
 -- are in reconciliation_variances (shipment_without_order), not here.
