@@ -1,4 +1,9 @@
-"""Shared fixtures: payload samples, temporary warehouses, PostgreSQL availability."""
+"""Fixtures shared by the trees (unit/, integration/, e2e/): payload samples, temporary warehouses, PostgreSQL
+availability, the seeded fraud history and model, and the reconciled finance marts.
+
+Helpers that tests import (not fixtures) are in ``oms_pipeline_tests.support``; a fixture that one module
+alone uses stays in that module.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,27 @@ import copy
 import json
 import os
 import uuid
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-import sqlalchemy as sa
 
-FIXTURES = Path(__file__).parent / "fixtures"
-POSTGRES_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+# The support modules' own asserts (the sandbox GraphQL helper, the plan feasibility check) report like a test's.
+pytest.register_assert_rewrite("oms_pipeline_tests.support")
+
+import sqlalchemy as sa  # noqa: E402
+
+from oms_pipeline_tests.support.paths import FIXTURES  # noqa: E402
+from oms_pipeline_tests.support.postgres import POSTGRES_URL, postgres_available  # noqa: E402
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from oms_pipeline.domain.fraud import FraudModel
+    from oms_pipeline.sandbox.fraud_history import FraudHistory
+    from oms_pipeline_tests.support.reconciled import Reconciled
+
+HISTORY_ORDERS = 20_000
 
 
 def load_fixture(name: str) -> dict:
@@ -84,16 +103,6 @@ def duckdb_url(tmp_path: Path) -> str:
     return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
 
 
-def postgres_available() -> str | None:
-    """None when PostgreSQL answers, else why not."""
-    try:
-        with sa.create_engine(POSTGRES_URL).connect() as conn:
-            conn.exec_driver_sql("select 1")
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-
-
 @pytest.fixture
 def postgres_schema_url():
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
@@ -114,3 +123,43 @@ def postgres_schema_url():
     with engine.begin() as conn:
         conn.exec_driver_sql(f"drop schema {schema} cascade")
     engine.dispose()
+
+
+# One seeded labelled history and one trained model, shared by the fraud tests of every tree (they are not
+# cheap: built once a session).
+
+
+@pytest.fixture(scope="session")
+def history() -> FraudHistory:
+    """20k seeded orders over 120 days with disputes and review outcomes."""
+    from oms_pipeline.sandbox.fraud_history import build_fraud_history
+
+    return build_fraud_history(HISTORY_ORDERS, seed=11)
+
+
+@pytest.fixture(scope="session")
+def matured_labels(history: FraudHistory) -> dict[int, int]:
+    """Labels as known 45 days after the last order."""
+    from oms_pipeline.domain.fraud import labels_as_of
+    from oms_pipeline.domain.fraud.features import parse_timestamp
+
+    last = datetime.fromtimestamp(parse_timestamp(history.orders[-1]["created_at"])[0], UTC)
+    return labels_as_of(history.orders, history.disputes, history.review_outcomes, last + timedelta(days=45))
+
+
+@pytest.fixture(scope="session")
+def model(history: FraudHistory, matured_labels: dict[int, int]) -> FraudModel:
+    """A model trained on the shared history (fixed version and time, so runs are comparable)."""
+    from oms_pipeline.domain.fraud import train_fraud_model
+
+    return train_fraud_model(history.orders, matured_labels, capacity=0.02, version="fraud-test",
+                             trained_at=datetime(2025, 6, 1, tzinfo=UTC), max_iter=150)
+
+
+@pytest.fixture(scope="session")
+def reconciled(tmp_path_factory: pytest.TempPathFactory) -> Reconciled:
+    """Seeded orders/shipments/invoices with planted problems, reconciled by the dbt models (once), for the
+    finance tests in integration/ and e2e/."""
+    from oms_pipeline_tests.support.reconciled import reconcile_seeded
+
+    return reconcile_seeded(tmp_path_factory.mktemp("finance"))

@@ -10,7 +10,9 @@ from oms_pipeline.cli.jobs import run_order_flow
 from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.defs.test_order_flow import AUTO, _settings, _store
+from oms_pipeline_tests.support.order_flow import AUTO
+from oms_pipeline_tests.support.order_flow import settings as _settings
+from oms_pipeline_tests.support.order_flow import store as _store
 
 pytestmark = pytest.mark.e2e
 

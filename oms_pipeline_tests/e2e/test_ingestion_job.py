@@ -17,7 +17,7 @@ from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.conftest import POSTGRES_URL
+from oms_pipeline_tests.support.postgres import POSTGRES_URL
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from dagster import instance_for_test
@@ -13,23 +12,12 @@ from oms_pipeline.domain.routing.batch import plan_batch
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.services import planning
-from oms_pipeline.settings import OmsSettings
 from oms_pipeline.storage.warehouse import Warehouse
+from oms_pipeline_tests.support.order_flow import AUTO
+from oms_pipeline_tests.support.order_flow import settings as _settings
+from oms_pipeline_tests.support.order_flow import store as _store
 
 pytestmark = pytest.mark.e2e
-
-AUTO = {"rollout_triage_tags": "auto", "rollout_holds": "auto", "rollout_routing": "auto",
-        "rollout_notifications": "auto"}
-
-
-def _settings(sandbox: SandboxServer, tmp_path: Path, **extra) -> OmsSettings:
-    return OmsSettings(data_dir=tmp_path, warehouse_url=f"duckdb:///{tmp_path / 'wh.duckdb'}",
-                       shopify_url=sandbox.url, shop_domain=sandbox.shop_domain, shopify_token=sandbox.token,
-                       shopify_timeout_s=0.5, **sandbox.channel_settings(), **extra)
-
-
-def _store(seed: int = 5, orders: int = 60) -> SandboxStore:
-    return SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.05)
 
 
 def _pii_of(store: SandboxStore) -> set[str]:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from pathlib import Path
 
 import pytest
 from dagster import instance_for_test
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql, infer_repository
 
-pytestmark = pytest.mark.e2e
+from oms_pipeline_tests.support.paths import WORKSPACE_FILE as WORKSPACE
 
-WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
+pytestmark = pytest.mark.e2e
 
 RESOURCES = """
 query Resources($selector: RepositorySelector!) {

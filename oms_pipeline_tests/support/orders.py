@@ -1,4 +1,4 @@
-"""Small hand-built canonical orders and signals for decision tests."""
+"""Small hand-built canonical orders and signals, for the decision, 3PL handoff and packing slip tests."""
 
 from __future__ import annotations
 

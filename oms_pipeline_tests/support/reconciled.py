@@ -1,4 +1,5 @@
-"""One dbt build of the reconciliation marts over seeded data, shared by the finance tests."""
+"""One dbt build of the reconciliation marts over seeded data, shared by the finance tests (the root conftest's
+session fixture ``reconciled`` builds it once)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from oms_pipeline.reporting.marts import FinanceMarts, read_finance_marts
@@ -29,10 +29,8 @@ class Reconciled:
     summary: dict[str, Any]  # what reconcile_with_report returned
 
 
-@pytest.fixture(scope="session")
-def reconciled(tmp_path_factory: pytest.TempPathFactory) -> Reconciled:
-    """Seeded orders/shipments/invoices with planted problems, reconciled by the dbt models (once)."""
-    base = tmp_path_factory.mktemp("finance")
+def reconcile_seeded(base: Path) -> Reconciled:
+    """Seeded orders/shipments/invoices with planted problems in ``base``, reconciled by the dbt models."""
     data, paths = write_reconciliation_files(ORDERS, base / "inputs", seed=SEED)
     out = base / "VARIANCES.csv"
     # The file-based entry of `oms reconcile --report-dir`: VARIANCES.csv, then the report of the same marts.

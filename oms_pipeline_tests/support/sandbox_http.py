@@ -1,32 +1,19 @@
-"""Shared helpers for the sandbox tests: Shopify's real schema (when present) and HTTP clients."""
+"""Helpers for tests against the sandbox's Shopify API over HTTP: its paths, an authenticated client, one
+GraphQL call."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import graphql
 import httpx
-import pytest
 
-from oms_pipeline.sandbox.server import API_VERSION, SandboxServer
+from oms_pipeline.sandbox.server import API_VERSION
 
-SCHEMA_PATH = Path(os.environ.get(
-    "OMS_SHOPIFY_SCHEMA",
-    Path(__file__).resolve().parents[3] / "shared" / "vendor" / "shopify-admin-schema" / "admin.graphql",
-))
+if TYPE_CHECKING:
+    from oms_pipeline.sandbox.server import SandboxServer
+
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 ORDERS_PATH = f"/admin/api/{API_VERSION}/orders.json"
-
-needs_real_schema = pytest.mark.skipif(
-    not SCHEMA_PATH.exists(), reason=f"Shopify's schema dump not found at {SCHEMA_PATH} (set OMS_SHOPIFY_SCHEMA)")
-
-
-@cache
-def real_schema() -> graphql.GraphQLSchema:
-    """Shopify's own Admin API schema, built once per session."""
-    return graphql.build_schema(SCHEMA_PATH.read_text(), assume_valid=True)
 
 
 def client(sandbox: SandboxServer, token: str | None = None) -> httpx.Client:

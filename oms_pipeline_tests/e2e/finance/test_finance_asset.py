@@ -1,24 +1,19 @@
-"""The finance_report asset materialized in-process over the shared marts, its definitions, and the CLI."""
+"""The finance_report asset materialized in-process over the shared marts, and its definitions."""
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DailyPartitionsDefinition, Definitions, materialize
-from typer.testing import CliRunner
 
-from oms_pipeline.cli import app
 from oms_pipeline.defs.dbt.definitions import build_dbt_definitions
 from oms_pipeline.defs.dbt.resources import DBT_ENV_VARS
 from oms_pipeline.defs.finance.assets import MART_ASSET_KEYS, build_finance_report_asset
 from oms_pipeline.defs.finance.definitions import FINANCE_REPORT_JOB, build_finance_definitions
 from oms_pipeline.defs.finance.resources import FinanceReportResource
 from oms_pipeline.defs.reconciliation.definitions import build_reconciliation_definitions
-from oms_pipeline.reporting.finance import VARIANCES_CSV_HEADER
 from oms_pipeline.resources import WarehouseResource, resources_from_settings
 from oms_pipeline.settings import OmsSettings
 
@@ -68,36 +63,3 @@ def test_finance_definitions_are_daily_partitioned_on_the_mart_keys(tmp_path: Pa
     resource = finance.resources["finance_reports"]
     assert resource.reports_dir == str((tmp_path / "reports" / "finance").resolve())
     assert resource.dbt_schema == "analytics"
-
-
-def test_reconcile_with_report_writes_variances_and_the_report(reconciled):
-    summary = reconciled.summary
-    folder = Path(summary["report"]["html"]).parent
-    assert summary["variances"] == summary["report_totals"]["variances"] == len(reconciled.marts.variances)
-    assert summary["by_type"] == {k: v for k, v in reconciled.marts.variances.groupby("variance_type").size().items()}
-    with reconciled.variances_csv.open(newline="") as handle:
-        assert len(list(csv.DictReader(handle))) == summary["variances"]
-    assert Path(summary["report"]["pdf"]).read_bytes().startswith(b"%PDF-")
-    with (folder / "variances.csv").open(newline="") as handle:
-        assert tuple(next(csv.reader(handle))) == VARIANCES_CSV_HEADER
-
-
-def test_cli_reconcile_report_dir_goes_to_the_report_entry(reconciled, tmp_path: Path, monkeypatch):
-    # The dbt build behind it is the shared fixture's; here only the option's wiring is checked.
-    calls = []
-
-    def record(*args, **kwargs):
-        calls.append((args, kwargs))
-        return {**reconciled.summary, "errors": []}
-
-    monkeypatch.setattr("oms_pipeline.services.reconcile_files.reconcile_with_report", record)
-    orders, shipments, invoices = reconciled.inputs
-    out, report_dir = tmp_path / "VARIANCES.csv", tmp_path / "report"
-    result = CliRunner().invoke(app, ["reconcile", "--orders", str(orders), "--shipments", str(shipments),
-                                      "--invoices", str(invoices), "--as-of", reconciled.data.as_of.isoformat(),
-                                      "--out", str(out), "--report-dir", str(report_dir)])
-    assert result.exit_code == 0, result.output
-    [(args, _)] = calls
-    assert args == (orders, shipments, invoices, reconciled.data.as_of, out, report_dir)
-    printed = json.loads(result.output.strip().splitlines()[-1])
-    assert printed["report"] == reconciled.summary["report"]

@@ -22,17 +22,7 @@ from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
 from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
-
-EDISON = Address(name="DC-EAST", latitude=40.52, longitude=-74.41)
-AUSTIN = Address(street1="100 Congress Ave", city="Austin", state="TX", zip="78701", country="US")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from oms_pipeline_tests.support.carrier_rates import AUSTIN, EDISON, FakeClock
 
 
 @pytest.fixture(scope="module")
@@ -107,25 +97,6 @@ def test_cache_serves_a_lane_until_it_expires(sandbox):
         assert [q.rate for q in again] == [q.rate for q in first]
         assert {q.quote_id for q in again}.isdisjoint({q.quote_id for q in first})
     assert cache.hits == 2 and cache.misses == 3
-
-
-def test_cache_buckets_and_keys():
-    cache = RateCache(ttl_s=1, bucket_kg=0.5)
-    assert [cache.bucket(w) for w in (0.01, 0.5, 0.5000000001, 1.0, 1.2)] == [1, 1, 1, 2, 3]
-    assert cache.quoted_weight_kg(1.2) == 1.5
-    assert cache.key(EDISON, AUSTIN, 1.0) != cache.key(AUSTIN, EDISON, 1.0)
-    with pytest.raises(ValueError):
-        cache.bucket(0.0)
-
-
-def test_cache_drops_expired_entries_when_full():
-    clock = FakeClock()
-    cache = RateCache(ttl_s=10, clock=clock, max_entries=2)
-    cache.put(("a",), ())
-    clock.now += 5
-    cache.put(("b",), ())
-    cache.put(("c",), ())  # full: the entry closest to expiring ("a") goes
-    assert cache.get(("a",)) is None and cache.get(("b",)) == () and cache.get(("c",)) == ()
 
 
 def test_retries_through_faults():

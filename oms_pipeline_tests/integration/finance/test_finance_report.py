@@ -21,7 +21,7 @@ from oms_pipeline.reporting.finance import (
     write_finance_report,
 )
 from oms_pipeline.reporting.marts import finance_report_from_marts
-from oms_pipeline_tests.finance.conftest import ORDERS
+from oms_pipeline_tests.support.reconciled import ORDERS
 
 
 class ReportReader(HTMLParser):

@@ -1,5 +1,5 @@
-"""The 3PL handoff: which orders and lines go to the 3PL, the createorder body, and the gateway sending it
-to the sandbox ShipStation once (audited, idempotent), in each rollout mode."""
+"""The 3PL handoff through the gateway to the sandbox ShipStation: sent once (audited, idempotent), in each
+rollout mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from oms_pipeline.connectors.shipstation import ShipStationClient
-from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow
+from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.domain.writeback.handoff import handoff_actions
 from oms_pipeline.gateway.executors import StoreExecutor
 from oms_pipeline.gateway.gateway import WritebackGateway
@@ -16,64 +16,7 @@ from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.shipstation import DEFAULT_SHIPSTATION_KEY, DEFAULT_SHIPSTATION_SECRET
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.decisions.helpers import make_order
-
-SHOP = "shop.myshopify.com"
-
-
-def decision(order_id: str, state: str = "released", fingerprint: str = "fp1") -> dict:
-    return {"order_id": order_id, "trace_id": f"t{order_id}", "state": state, "order_fingerprint": fingerprint,
-            "confidence": 0.95, "rules_version": "r1", "fraud_model_version": "m1", "notes_engine": "local-1"}
-
-
-def line(order_id: str, location: str, sku: str, quantity: int, service: str = "ground") -> dict:
-    return {"order_id": order_id, "trace_id": f"t{order_id}", "location_id": location, "service_id": service,
-            "sku": sku, "quantity": quantity}
-
-
-ORDERS = {oid: make_order([("MUG-BLK", 2, "19.50"), ("TEA-GRN", 1, "7.25")], order_id=oid)
-          for oid in ("1", "2", "3", "4")}
-DECISIONS = [decision("1"), decision("2", "ready"), decision("3", "on_hold"), decision("4")]
-SHIPMENTS = [line("1", "3PL-EU", "MUG-BLK", 2), line("1", "DC-EAST", "TEA-GRN", 1),
-             line("2", "3PL-EU", "MUG-BLK", 2, "express"), line("2", "3PL-EU", "TEA-GRN", 1, "express"),
-             line("3", "3PL-EU", "MUG-BLK", 2),  # on hold: not released, not handed off
-             line("4", "DC-WEST", "MUG-BLK", 2)]  # the store's own DC: nothing for the 3PL
-
-
-TPL = frozenset({"3PL-EU"})  # the network's locations of kind 3pl
-
-
-def test_what_goes_to_the_3pl_is_decided_by_location_kind_not_name():
-    # The same plan, but the network says DC-WEST is the 3PL's and 3PL-EU is the merchant's own DC.
-    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations={"DC-WEST"})
-    assert [a.order_id for a in actions] == ["4"]
-    assert handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, tpl_locations=()) == []
-
-
-def test_the_3pl_rule_and_the_createorder_body():
-    actions = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1},
-                              gift_messages={"2": "Enjoy!"}, tpl_locations=TPL)
-    assert [a.order_id for a in actions] == ["1", "2"]
-    first, second = actions
-    assert first.workflow is Workflow.FULFILLMENT_HANDOFF and first.kind is ActionKind.HANDOFF_TO_3PL
-    body = first.payload
-    assert body["orderKey"] == "1" and body["orderStatus"] == "awaiting_shipment"
-    assert body["orderNumber"] == ORDERS["1"].name.lstrip("#")
-    assert [(i["sku"], i["quantity"], i["unitPrice"]) for i in body["items"]] == [("MUG-BLK", 2, 19.5)]
-    assert body["weight"] == {"value": 800.0, "units": "grams"} and body["gift"] is False
-    assert body["shipTo"] == {"name": ORDERS["1"].name, "state": None, "country": "US"}  # no PII: filled at send
-    assert "customerEmail" not in body and body["requestedShippingService"] == "ground"
-    assert [i["sku"] for i in second.payload["items"]] == ["MUG-BLK", "TEA-GRN"]
-    assert second.payload["giftMessage"] == "Enjoy!" and second.payload["requestedShippingService"] == "express"
-    # Built again (a later run, same decision): the same keys. A new order version: a new key.
-    again = handoff_actions(DECISIONS, SHIPMENTS, ORDERS, SHOP, unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1},
-                            gift_messages={"2": "Enjoy!"}, tpl_locations=TPL)
-    assert [a.idempotency_key for a in again] == [a.idempotency_key for a in actions]
-    newer = handoff_actions([decision("1", fingerprint="fp2")], SHIPMENTS, ORDERS, SHOP,
-                            unit_weight_kg={"MUG-BLK": 0.4, "TEA-GRN": 0.1}, tpl_locations=TPL)
-    assert newer[0].idempotency_key != first.idempotency_key
-    # An order whose payload could not be read again is skipped, not guessed.
-    assert handoff_actions(DECISIONS, SHIPMENTS, {}, SHOP, tpl_locations=TPL) == []
+from oms_pipeline_tests.support.handoff import DECISIONS, ORDERS, SHIPMENTS, SHOP, TPL, decision
 
 
 class StoreClock:

@@ -9,7 +9,6 @@ import pytest
 
 from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.decisions.states import OrderState
-from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
 from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.network import sandbox_network
@@ -18,18 +17,12 @@ from oms_pipeline.services.decisions import DecisionPolicy, decide_pending
 from oms_pipeline.services.operators import OperatorError, release_holds
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.gateway.fakes import RecordingExecutor
-from oms_pipeline_tests.gateway.test_gateway import gateway
+from oms_pipeline_tests.support.fakes import RecordingExecutor
+from oms_pipeline_tests.support.gateway import gateway
+from oms_pipeline_tests.support.landing import land
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
-
-
-def land(wh: Warehouse, payloads: list[dict], run_id: str = "ingest") -> None:
-    events = [OrderEvent.from_payload("rest", p) for p in payloads]
-    wh.land_events(SHOP, events, run_id)
-    batch = normalize_events(events, SHOP)
-    wh.upsert_orders(batch.orders, run_id)
 
 
 @pytest.fixture
@@ -172,32 +165,3 @@ def test_a_newer_decision_supersedes_pending_suggestions(landed):
     summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW)
     assert summary.reviews_superseded > 0
     assert not any(i.order_id == order_id for i in wh.writeback.pending_reviews())
-
-
-def test_there_is_no_default_network(tmp_path):
-    from oms_pipeline.services.decisions import MissingNetwork, load_decision_policy
-
-    with pytest.raises(MissingNetwork, match="OMS_NETWORK_FILE is not set"):
-        load_decision_policy(None, None, 24)
-    bad = tmp_path / "network.json"
-    bad.write_text('{"locations": [], "services": []}')
-    with pytest.raises(ValueError, match="locations"):
-        load_decision_policy(None, bad, 24)
-
-
-def test_every_network_location_says_who_runs_it():
-    import json
-
-    from oms_pipeline.domain.routing.model import LocationKind
-    from oms_pipeline.domain.routing.network import NetworkError, parse_network
-    from oms_pipeline.sandbox.network import sandbox_network
-
-    network = json.loads(sandbox_network().model_dump_json())
-    assert parse_network(json.dumps(network)).locations_of_kind(LocationKind.THIRD_PARTY_LOGISTICS) == {"3PL-EU"}
-    del network["locations"][1]["kind"]
-    with pytest.raises(NetworkError, match=r"locations: .*location 'DC-WEST' has no kind \(one of own_dc, 3pl, "
-                                           r"store, dropship\)"):
-        parse_network(json.dumps(network), source="NETWORK.json")
-    network["locations"][1]["kind"] = "warehouse"
-    with pytest.raises(NetworkError, match=r"locations\[1\]\.kind: Input should be .own_dc."):
-        parse_network(json.dumps(network))

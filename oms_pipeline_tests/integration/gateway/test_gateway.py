@@ -1,18 +1,15 @@
-"""The gateway's policy, audit, ledger and rollout modes, against a recording executor and DuckDB."""
+"""The gateway's policy, audit, ledger and rollout modes, against a recording executor and the warehouse
+(DuckDB and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction
+from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow
 from oms_pipeline.domain.writeback.policy import CircuitBreaker
-from oms_pipeline.gateway.gateway import WritebackGateway
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.gateway.fakes import RecordingExecutor
-
-AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)
+from oms_pipeline_tests.support.fakes import RecordingExecutor
+from oms_pipeline_tests.support.gateway import AUTO, action, gateway
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -26,19 +23,6 @@ def warehouse(request, tmp_path) -> Warehouse:
     wh.migrate()
     yield wh
     wh.dispose()
-
-
-def action(order_id: str = "1001", kind: ActionKind = ActionKind.ADD_TAGS, workflow: Workflow = Workflow.TRIAGE_TAGS,
-           payload: dict | None = None, **extra) -> WriteAction:
-    return WriteAction(shop_domain="s.myshopify.com", order_id=order_id, order_name=f"#{order_id}",
-                       order_version="v1", workflow=workflow, kind=kind,
-                       payload=payload if payload is not None else {"tags": ["oms:standard"]},
-                       trace_id=f"trace-{order_id}", financial_status="paid", **extra)
-
-
-def gateway(warehouse: Warehouse, executor: RecordingExecutor, modes=AUTO, **kw) -> WritebackGateway:
-    return WritebackGateway(warehouse.writeback, executor, modes, clock=lambda: datetime(2026, 11, 24, tzinfo=UTC),
-                            **kw)
 
 
 def outcomes(warehouse: Warehouse) -> list[tuple[str, str, str]]:
@@ -170,14 +154,3 @@ def test_circuit_breaker_stops_a_run_that_would_hold_too_many_orders(warehouse):
     gateway(warehouse, executor, breaker=CircuitBreaker(max_share=0.8, min_orders=20)).run(
         holds + tags, "run-2", batch_orders=40)
     assert len(executor.sent) == 70
-
-
-def test_idempotency_key_depends_on_version_payload_and_action():
-    base = action("1")
-    assert base.idempotency_key == action("1").idempotency_key
-    assert base.idempotency_key != base.model_copy(update={"order_version": "v2"}).idempotency_key
-    assert base.idempotency_key != action("1", payload={"tags": ["oms:flagged"]}).idempotency_key
-    assert base.idempotency_key != action("2").idempotency_key
-    alert = action("1", ActionKind.CHAT_ALERT, Workflow.NOTIFICATIONS, {"text": "Order #1 cannot proceed"})
-    # An alert is about the order: a new version of the same order does not alert again.
-    assert alert.idempotency_key == alert.model_copy(update={"order_version": "v2"}).idempotency_key

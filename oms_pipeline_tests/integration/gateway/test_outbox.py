@@ -23,7 +23,7 @@ from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.outbox import AWAITING_GATE, OPEN
 from oms_pipeline.storage.warehouse import MIGRATIONS, Warehouse
-from oms_pipeline_tests.gateway.fakes import RecordingExecutor
+from oms_pipeline_tests.support.fakes import RecordingExecutor
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

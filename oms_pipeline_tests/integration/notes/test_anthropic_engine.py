@@ -16,7 +16,7 @@ from oms_pipeline.connectors.anthropic_notes import (
 )
 from oms_pipeline.domain.decisions.signals import NoteTag
 from oms_pipeline.domain.notes.model import NoteParse
-from oms_pipeline_tests.notes.fake_anthropic import (
+from oms_pipeline_tests.support.fake_anthropic import (
     FAKE_KEY,
     OVERLOADED,
     RATE_LIMITED,

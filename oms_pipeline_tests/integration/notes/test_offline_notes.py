@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from oms_pipeline.connectors.anthropic_notes import AnthropicNoteEngine
-from oms_pipeline.services.notes_files import parse_notes_file, resolve_engine
-from oms_pipeline_tests.notes.fake_anthropic import FAKE_KEY, FakeAnthropic
+from oms_pipeline.services.notes_files import parse_notes_file
+from oms_pipeline_tests.support.fake_anthropic import FAKE_KEY, FakeAnthropic
 
 LINES = [
     {"id": "1001", "note": "please don't ship before the 12th, it's a gift", "created_at": "2026-03-04T10:00:00Z"},
@@ -44,15 +44,6 @@ def test_local_file_contract(tmp_path: Path) -> None:
     assert summary["read"] == 7 and summary["written"] == 3 and summary["skipped"] == 4
     assert [(e["line"], e["field"]) for e in summary["errors"]] == [
         (3, "<line>"), (4, "created_at"), (5, "id"), (6, "note")]
-
-
-def test_auto_means_local_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    assert resolve_engine("auto") == "local"
-    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-    assert resolve_engine("auto") == "anthropic"
-    with pytest.raises(ValueError):
-        resolve_engine("gpt")
 
 
 def test_anthropic_file_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

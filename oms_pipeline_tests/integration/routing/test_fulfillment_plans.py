@@ -21,7 +21,7 @@ from oms_pipeline.services.decisions import DecisionPolicy, triage_pending
 from oms_pipeline.services.planning import PLANNABLE_STATES, RoutingPolicy, plan_decided
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
-from oms_pipeline_tests.gateway.test_decisioning import land
+from oms_pipeline_tests.support.landing import land
 
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -166,16 +166,3 @@ def test_migration_6_adds_the_rate_columns_to_an_older_warehouse(backend, reques
     assert _rate_columns(wh) == dict.fromkeys(name for name, _ in schema.PLANNED_SHIPMENT_RATE_COLUMNS)
     assert wh.migrate() == []
     wh.dispose()
-
-
-def test_plan_text_lists_each_shipment_and_backorder():
-    from oms_pipeline.domain.routing.model import Plan, PlanLine, Shipment, SolverInfo, Unfulfilled
-    from oms_pipeline.services.planning import plan_texts
-
-    plan = Plan(shipments=[Shipment(order_id="1", location_id="DC-EAST", service_id="ground",
-                                    lines=[PlanLine(sku="A", qty=2)], cost=8.12, transit_days=3,
-                                    reason="DC-EAST ground $8.12, 3 days; next best DC-WEST 2day $11.40 (+$3.28)")],
-                unfulfilled=[Unfulfilled(order_id="1", sku="B", qty=1)], total_cost=38.12,
-                solver=SolverInfo(status="optimal", gap=0.0, seconds=0.01))
-    assert plan_texts(plan, {}) == {"1": "2 units: DC-EAST ground $8.12, 3 days; next best DC-WEST 2day $11.40 "
-                                         "(+$3.28)\nbackorder 1 x B"}

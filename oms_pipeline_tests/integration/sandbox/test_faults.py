@@ -9,7 +9,7 @@ import pytest
 from oms_pipeline.sandbox.faults import FAULT_KINDS
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
-from oms_pipeline_tests.sandbox.conftest import GRAPHQL_PATH, ORDERS_PATH, client
+from oms_pipeline_tests.support.sandbox_http import GRAPHQL_PATH, ORDERS_PATH, client
 
 QUERY = "{ orders(first: 5) { nodes { id updatedAt } } }"
 

@@ -12,7 +12,7 @@ from oms_pipeline.domain.orders import parse_time
 from oms_pipeline.sandbox.graphql_api import gql_decimal
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
-from oms_pipeline_tests.sandbox.conftest import GRAPHQL_PATH, client, gql
+from oms_pipeline_tests.support.sandbox_http import GRAPHQL_PATH, client, gql
 
 PAGE = """query Page($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {

@@ -8,7 +8,7 @@ from collections import Counter
 from oms_pipeline.domain.orders import parse_time
 from oms_pipeline.sandbox.server import API_VERSION, SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
-from oms_pipeline_tests.sandbox.conftest import ORDERS_PATH, client
+from oms_pipeline_tests.support.sandbox_http import ORDERS_PATH, client
 
 LINK = re.compile(r'<([^>]+)>; rel="(next|previous)"')
 

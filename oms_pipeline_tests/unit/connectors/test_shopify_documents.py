@@ -3,7 +3,6 @@ Shopify's 1,000-point single-query cost limit."""
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -12,11 +11,8 @@ import pytest
 
 from oms_pipeline.connectors import shopify as shopify_connector
 from oms_pipeline.connectors.shopify import load_document
+from oms_pipeline_tests.support.shopify_schema import SCHEMA_PATH
 
-SCHEMA_PATH = Path(os.environ.get(
-    "OMS_SHOPIFY_SCHEMA",
-    Path(__file__).resolve().parents[3] / "shared" / "vendor" / "shopify-admin-schema" / "admin.graphql",
-))
 DOCUMENTS = sorted(p.name for p in (Path(shopify_connector.__file__).parent / "graphql").glob("*.graphql"))
 # Variables as the connector sends them: page sizes are what the cost depends on.
 VARIABLES = {

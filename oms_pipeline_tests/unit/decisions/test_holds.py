@@ -15,7 +15,7 @@ from oms_pipeline.domain.decisions import (
     release_by_automation,
     release_by_operator,
 )
-from oms_pipeline_tests.decisions.helpers import T0
+from oms_pipeline_tests.support.orders import T0
 
 
 def _decision(*fired: tuple[str, HoldReason], outcome=TriageOutcome.FLAGGED) -> TriageDecision:

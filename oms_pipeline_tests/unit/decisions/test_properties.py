@@ -13,7 +13,7 @@ from oms_pipeline.domain.decisions import (
     triage_order,
 )
 from oms_pipeline.domain.orders import FinancialStatus
-from oms_pipeline_tests.decisions.helpers import make_order
+from oms_pipeline_tests.support.orders import make_order
 
 RULES = load_triage_rules()
 SKUS = ["MUG-BLK", "COFFEE-250G", "SPOON-STEEL", "GIFT-BOX-DELUXE", "STARTER-KIT", "BREWER-V60", None]

@@ -13,7 +13,7 @@ from oms_pipeline.domain.decisions import (
     keyword_note_tags,
     rule_based_fraud_assessment,
 )
-from oms_pipeline_tests.decisions.helpers import address, make_order
+from oms_pipeline_tests.support.orders import address, make_order
 
 
 def test_signal_models_validate_their_ranges():

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from oms_pipeline.domain.decisions import ALLOWED_TRANSITIONS, IllegalTransition, OrderState, can_transition, transition
-from oms_pipeline_tests.decisions.helpers import T0
+from oms_pipeline_tests.support.orders import T0
 
 S = OrderState
 LEGAL = {

@@ -16,7 +16,7 @@ from oms_pipeline.domain.decisions import (
 )
 from oms_pipeline.domain.decisions.triage import DEFAULT_RULES_PATH
 from oms_pipeline.domain.orders import FinancialStatus
-from oms_pipeline_tests.decisions.helpers import address, fraud, make_order, notes, outlook
+from oms_pipeline_tests.support.orders import address, fraud, make_order, notes, outlook
 
 RULES = load_triage_rules()
 KIT_STOCK = {"MUG-BLK": 10, "COFFEE-250G": 10, "SPOON-STEEL": 10}

@@ -1,4 +1,4 @@
-"""Training: time-ordered split, capacity threshold, quality vs the reference, reasons, persistence."""
+"""Training: time-ordered split, capacity threshold, quality vs the reference, reasons, plots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 
 from oms_pipeline.domain.decisions.signals import FraudAssessment
 from oms_pipeline.domain.fraud.model import (
-    FraudModel,
     capacity_threshold,
     fresh_copy,
     pr_curve_png,
@@ -66,16 +65,6 @@ def test_assess_one_order_matches_batch(model, history) -> None:
     one_by_one = [single.score_matrix(single.builder.features(o)[None, :])[0] for o in history.orders[-50:]]
     assert [round(a.score, 9) for a in batch] == [round(a.score, 9) for a in one_by_one]
     assert all(a.model_version == "fraud-test" for a in batch)
-
-
-def test_save_load_round_trip(model, history, tmp_path) -> None:
-    model.save(tmp_path / "m")
-    loaded = FraudModel.load(tmp_path / "m")
-    assert (loaded.version, loaded.threshold, loaded.feature_names) == (model.version, model.threshold,
-                                                                       model.feature_names)
-    assert loaded.metrics == model.metrics and loaded.training_window == model.training_window
-    orders = history.orders[-200:]
-    assert fresh_copy(loaded).score(orders) == fresh_copy(model).score(orders)
 
 
 def test_plots_render_png(model) -> None:

@@ -7,23 +7,11 @@ from decimal import Decimal
 
 import pypdfium2 as pdfium
 
-from oms_pipeline.documents.packing_slips import render_slips, write_slips
+from oms_pipeline.documents.packing_slips import render_slips
 from oms_pipeline.domain.decisions.signals import NoteTag
-from oms_pipeline.domain.orders import Address
 from oms_pipeline.domain.packing_slips import packing_slips, store_display_name
-from oms_pipeline_tests.decisions.helpers import make_order
-
-PLANNED = [
-    {"location_id": "DC-EAST", "service_id": "ground", "sku": "MUG-BLK", "quantity": 2},
-    {"location_id": "3PL-EU", "service_id": "express", "sku": "TEA-GRN", "quantity": 1},
-    {"location_id": "DC-EAST", "service_id": "ground", "sku": "TEA-GRN", "quantity": 1},
-]
-
-
-def _order():
-    ship_to = Address(first_name="Jörg", last_name="Weiß", address1="Hauptstraße 5", city="Köln", zip="50667",
-                      country_code="DE")
-    return make_order([("MUG-BLK", 2, "19.50"), ("TEA-GRN", 2, "7.25")], order_id="4242", shipping=ship_to)
+from oms_pipeline_tests.support.packing_slips import PLANNED
+from oms_pipeline_tests.support.packing_slips import slip_order as _order
 
 
 def _text_and_png(pdf: bytes, tmp_path) -> tuple[list[str], list]:
@@ -80,11 +68,3 @@ def test_slip_pdf_renders_to_png_and_reads_back(tmp_path):
     assert "Gift message" not in text[0]
     # The PNG is a real picture of the page: not blank.
     assert images[0].convert("L").getextrema()[0] < 100
-
-
-def test_files_one_per_slip_and_a_bulk(tmp_path):
-    slips = packing_slips(_order(), PLANNED, "Oms Sandbox")
-    paths, bulk = write_slips(slips, tmp_path / "2026-03-02", "bulk_run1")
-    assert len(paths) == 2 and all(p.stat().st_size > 500 for p in paths)
-    assert len(pdfium.PdfDocument(bulk.read_bytes())) == 2
-    assert bulk.name == "bulk_run1.pdf"

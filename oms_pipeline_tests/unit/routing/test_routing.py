@@ -1,4 +1,4 @@
-"""Fulfillment routing: hand-checkable instances, feasibility properties, formats and the CLI."""
+"""Fulfillment routing: hand-checkable instances, feasibility properties and formats."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from oms_pipeline.cli import app
 from oms_pipeline.domain.routing import (
     Instance,
-    Plan,
     great_circle_km,
     parse_instance,
     plan_fulfillment,
@@ -19,6 +16,7 @@ from oms_pipeline.domain.routing import (
     plan_single_order,
 )
 from oms_pipeline.sandbox.routing_instances import generate_instance
+from oms_pipeline_tests.support.routing import check_feasible
 
 GROUND = {"id": "ground", "base": 5.0, "per_kg": 0.5, "per_1000km": 1.0, "base_days": 1, "km_per_day": 800.0}
 FAST = {"id": "2day", "base": 9.0, "per_kg": 1.0, "per_1000km": 1.5, "base_days": 1, "km_per_day": 2500.0}
@@ -37,37 +35,6 @@ def _order(oid, lat, lon, lines, promise=10, ship_complete=False):
 def _instance(locations, orders, services=(GROUND,), late=0.0, unfulfilled=100.0) -> Instance:
     return Instance.model_validate({"locations": locations, "services": list(services), "orders": orders,
                                     "unfulfilled_penalty_per_unit": unfulfilled, "late_penalty_per_day": late})
-
-
-def check_feasible(instance: Instance, plan: Plan) -> None:
-    """Never more than inventory, never more than ordered, ship-complete and capacity respected."""
-    locs = {x.id: x for x in instance.locations}
-    used: dict[tuple[str, str], int] = {}
-    per_loc: dict[str, int] = {}
-    shipped: dict[tuple[str, str], int] = {}
-    pairs = set()
-    for s in plan.shipments:
-        assert (s.order_id, s.location_id) not in pairs, "one shipment per (order, location)"
-        pairs.add((s.order_id, s.location_id))
-        per_loc[s.location_id] = per_loc.get(s.location_id, 0) + 1
-        for line in s.lines:
-            assert line.qty > 0
-            used[(s.location_id, line.sku)] = used.get((s.location_id, line.sku), 0) + line.qty
-            shipped[(s.order_id, line.sku)] = shipped.get((s.order_id, line.sku), 0) + line.qty
-    for (lid, sku), q in used.items():
-        assert q <= locs[lid].inventory.get(sku, 0)
-    for lid, n in per_loc.items():
-        assert locs[lid].max_orders is None or n <= locs[lid].max_orders
-    missing = {(u.order_id, u.sku): u.qty for u in plan.unfulfilled}
-    for order in instance.orders:
-        ordered: dict[str, int] = {}
-        for line in order.lines:
-            ordered[line.sku] = ordered.get(line.sku, 0) + line.qty
-        for sku, q in ordered.items():
-            assert shipped.get((order.id, sku), 0) + missing.get((order.id, sku), 0) == q
-        if order.ship_complete:
-            n = sum(1 for s in plan.shipments if s.order_id == order.id)
-            assert n == 0 or (n == 1 and not any(o == order.id for o, _ in missing))
 
 
 def test_great_circle_uses_6371_km():
@@ -163,28 +130,3 @@ def test_formats_round_trip_and_name_the_bad_field():
     assert set(plan["solver"]) == {"status", "gap", "seconds"}
     for s in plan["shipments"]:
         assert set(s) == {"order_id", "location_id", "service_id", "lines", "cost", "transit_days", "reason"}
-
-
-def test_cli_route_round_trip_and_bad_input(tmp_path):
-    inst = generate_instance(8, 3, 2, seed=3)
-    path = tmp_path / "INSTANCE.json"
-    path.write_text(inst.model_dump_json())
-    out = tmp_path / "PLAN.json"
-    result = CliRunner().invoke(app, ["route", "--instance", str(path), "--out", str(out), "--time-limit", "5"])
-    assert result.exit_code == 0, result.output
-    plan = Plan.model_validate_json(out.read_text())
-    check_feasible(inst, plan)
-    bad = json.loads(inst.model_dump_json())
-    bad["orders"][3]["lines"][0]["qty"] = 0
-    path.write_text(json.dumps(bad))
-    result = CliRunner().invoke(app, ["route", "--instance", str(path), "--out", str(out)])
-    assert result.exit_code == 2
-    assert "orders[3].lines[0].qty" in result.output
-
-
-def test_cli_bench_route_prints_json_last(tmp_path):
-    result = CliRunner().invoke(app, ["bench", "route", "--orders", "30", "--time-limit", "5"])
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output.strip().splitlines()[-1])
-    assert {"bench", "orders", "locations", "services", "seconds", "total_cost", "greedy_cost", "lower_bound",
-            "gap_to_bound", "split_rate", "peak_rss_mb"} <= set(figures)

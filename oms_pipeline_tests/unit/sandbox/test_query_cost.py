@@ -14,7 +14,7 @@ from oms_pipeline.domain.shopify.query_cost import (
     requested_query_cost,
 )
 from oms_pipeline.sandbox.graphql_api import subset_schema
-from oms_pipeline_tests.sandbox.conftest import needs_real_schema, real_schema
+from oms_pipeline_tests.support.shopify_schema import needs_real_schema, real_schema
 
 SDL = """
 type Query { shop: Shop! node(id: ID!): Node products(first: Int, last: Int): ProductConnection! }

@@ -9,7 +9,7 @@ from graphql import GraphQLEnumType, GraphQLInterfaceType, GraphQLObjectType, Gr
 
 from oms_pipeline.connectors import shopify as connector
 from oms_pipeline.sandbox.graphql_api import subset_schema
-from oms_pipeline_tests.sandbox.conftest import needs_real_schema, real_schema
+from oms_pipeline_tests.support.shopify_schema import needs_real_schema, real_schema
 
 
 def _own_types(schema: graphql.GraphQLSchema):
