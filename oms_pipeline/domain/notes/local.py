@@ -77,7 +77,7 @@ def _binarizer() -> MultiLabelBinarizer:
 
 
 class LocalNoteEngine:
-    """TF-IDF + one-vs-rest logistic regression over the issue-6 taxonomy, plus the date extractor."""
+    """TF-IDF + one-vs-rest logistic regression over the note-tag taxonomy (``NoteTag``), plus the date extractor."""
 
     def __init__(self, pipeline: Pipeline, version: str):
         self.pipeline = pipeline
