@@ -56,6 +56,17 @@ def sandbox_network_file(tmp_path_factory):
         os.environ["OMS_NETWORK_FILE"] = saved
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test leaves ``os.environ`` as it found it: resources built from settings given in code export
+    their secrets as ``OMS_*`` variables (for Dagster's ``EnvVar``), and one test's must not leak into the
+    next."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def restore_dbt_env():
     """make_dbt_resource writes OMS_DBT_* into os.environ: put them back as they were afterwards."""

@@ -25,7 +25,7 @@ from oms_pipeline.cli.jobs import run_ingestion
 from oms_pipeline.domain.fraud.features import FeatureBuilder, parse_timestamp
 from oms_pipeline.domain.fraud.labels import labels_as_of
 from oms_pipeline.domain.fraud.model import train_fraud_model
-from oms_pipeline.domain.notes.local import heldout_evaluation, load_corpus, local_engine
+from oms_pipeline.domain.notes.local import LocalNoteEngine, heldout_evaluation, load_corpus
 from oms_pipeline.services.notes_files import LOCAL_BATCH
 from oms_pipeline.services.reconcile_files import reconcile_files
 from oms_pipeline.settings import OmsSettings
@@ -108,7 +108,7 @@ def bench_decide(*, orders: int, seed: int) -> dict[str, Any]:
     """Decide ``orders`` sandbox orders in one batch: state machine, triage, fulfillment plan and the
     writes each decision asks for (no network, no database)."""
     from oms_pipeline.domain.decisions import load_triage_rules
-    from oms_pipeline.domain.decisions.batch import decide_batch
+    from oms_pipeline.domain.decisions.batch import decide_batch, local_notes
     from oms_pipeline.domain.shopify.rest import parse_rest_order
     from oms_pipeline.domain.writeback.intents import decision_actions
     from oms_pipeline.sandbox.network import sandbox_network
@@ -116,14 +116,13 @@ def bench_decide(*, orders: int, seed: int) -> dict[str, Any]:
 
     store = SandboxStore(seed=seed, orders=orders, rate_per_min=0.0, malformed_rate=0.0)
     batch_orders = [parse_rest_order(record.rest(), "bench.myshopify.com") for record in store.records()]
-    from oms_pipeline.domain.notes.local import local_engine
-
     rules, network = load_triage_rules(), sandbox_network(seed)
     trained = time.perf_counter()
-    local_engine()  # trained once per process: timed apart from the per-order cost
+    notes = LocalNoteEngine.train()  # the notes step's work, timed apart from the per-order cost
     train_seconds = time.perf_counter() - trained
     started = time.perf_counter()
-    batch = decide_batch(batch_orders, network=network, rules=rules, states={}, holds={}, now=datetime.now(UTC))
+    batch = decide_batch(batch_orders, network=network, rules=rules, states={}, holds={}, now=datetime.now(UTC),
+                         notes_engine=local_notes(notes))
     actions = [a for d, o in zip(batch.decisions, batch_orders, strict=True)
                for a in decision_actions(d, o, "bench.myshopify.com", batch.summaries.get(o.id))]
     seconds = time.perf_counter() - started
@@ -168,6 +167,7 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
     from oms_pipeline.domain.writeback.actions import ActionKind
     from oms_pipeline.resources import gateway_from_settings
     from oms_pipeline.services.decisions import decide_pending, load_decision_policy
+    from oms_pipeline.services.note_model import local_note_model, note_models_dir
     from oms_pipeline.services.writeback import HANDOFF_WORKFLOWS, STORE_WORKFLOWS, drain_outbox
 
     ctx = multiprocessing.get_context("spawn")
@@ -189,7 +189,8 @@ def bench_writeback(*, orders: int, faults: float, seed: int) -> dict[str, Any]:
             ingest = run_ingestion(settings, instance)
             wh = Warehouse(settings.resolved_warehouse_url)
             policy = load_decision_policy(None, settings.network_file, settings.hold_recheck_hours)
-            summary = decide_pending(wh, settings.shop_domain, policy, "bench-decide", datetime.now(UTC))
+            notes = local_note_model(note_models_dir(settings.data_dir), train=True)
+            summary = decide_pending(wh, settings.shop_domain, policy, "bench-decide", datetime.now(UTC), notes=notes)
             with gateway_from_settings(settings, wh) as gateway:
                 started = time.perf_counter()
                 report = drain_outbox(wh, gateway, settings.shop_domain, "bench-decide",
@@ -251,7 +252,7 @@ def bench_notes(notes: int = 10_000) -> dict:
     pool = [r for r in rows if r["split"] == "test"] or rows
     batch = [pool[i % len(pool)] for i in range(max(1, notes))]
     started = time.perf_counter()
-    engine = local_engine()
+    engine = LocalNoteEngine.train()
     train_s = time.perf_counter() - started
     texts = [r["note"] for r in batch]
     created = [datetime.fromisoformat(r["created_at"]) for r in batch]

@@ -13,6 +13,7 @@ import typer
 from oms_pipeline.cli.app import app, fraud_app, notes_app
 from oms_pipeline.cli.choices import NoteEngineChoice
 from oms_pipeline.cli.output import emit, report_file_errors
+from oms_pipeline.settings import OmsSettings
 
 
 @app.command()
@@ -77,9 +78,10 @@ def notes_parse(
         help="The note parser (auto: anthropic when ANTHROPIC_API_KEY is set).")] = NoteEngineChoice.AUTO,
 ) -> None:
     """Parse order notes into tags and dates; bad lines are reported on stderr and skipped."""
+    from oms_pipeline.services.note_model import note_models_dir
     from oms_pipeline.services.notes_files import parse_notes_file
 
-    summary = parse_notes_file(in_path, out, engine.value)
+    summary = parse_notes_file(in_path, out, engine.value, models_dir=note_models_dir(OmsSettings().data_dir))
     report_file_errors(summary.get("errors") or [])
     emit({k: v for k, v in summary.items() if k != "errors"})
 

@@ -156,12 +156,6 @@ def _price(model: str) -> tuple[float, float]:
 LocalFallback = Callable[[str | None, "datetime | date"], NoteParse]
 
 
-def _default_local_fallback(note: str | None, created_at: datetime | date) -> NoteParse:
-    from oms_pipeline.domain.notes.local import parse_note_local
-
-    return parse_note_local(note, created_at)
-
-
 class AnthropicNoteEngine:
     """Parses notes with Claude; masks PII first; caches; falls back to the local engine.
 
@@ -181,7 +175,7 @@ class AnthropicNoteEngine:
         cache_dir: Path | None = None,
         max_tokens: int = 1024,
         client: anthropic.Anthropic | None = None,
-        local_fallback: LocalFallback | None = None,
+        local_fallback: LocalFallback,
     ):
         self.model = model
         self.max_tokens = max_tokens
@@ -190,7 +184,7 @@ class AnthropicNoteEngine:
         self.cache_dir = cache_dir
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
-        self.local_fallback = local_fallback or _default_local_fallback
+        self.local_fallback = local_fallback
         self.stats = NoteRunStats()
         self._cache: dict[str, dict] = {}
         self._lock = threading.Lock()

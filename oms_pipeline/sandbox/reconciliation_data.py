@@ -5,7 +5,7 @@ Orders are the sandbox's Shopify REST orders (:class:`OrderGenerator`), given a 
 a fulfillment and, when shipped, a ShipStation shipment and carrier charges. Problems are planted on
 about ``problem_rate`` of the orders, one per order, plus charges and shipments that belong to no
 order. Each planted problem records the variance the reconciliation models must report, with the
-amount they define (see ``dbt_project/models/reconciliation/marts/reconciliation_variances.sql``).
+amount they define (see ``dbt_project/models/marts/finance/reconciliation_variances.sql``).
 """
 
 from __future__ import annotations

@@ -6,22 +6,21 @@ calls it; the rules live in ``domain/decisions/``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from oms_pipeline.domain.decisions import load_triage_rules
-from oms_pipeline.domain.decisions.batch import decide_batch, local_notes
+from oms_pipeline.domain.decisions.batch import decide_batch
 from oms_pipeline.domain.decisions.decide import order_fingerprint
-from oms_pipeline.domain.decisions.signals import FraudAssessment, NoteTags, rule_based_fraud_assessment
+from oms_pipeline.domain.decisions.signals import FraudAssessment, rule_based_fraud_assessment
 from oms_pipeline.domain.decisions.triage import TriageRules, expand_bundles
 from oms_pipeline.domain.orders import Order
 from oms_pipeline.domain.routing.network import FulfillmentNetwork, parse_network
 from oms_pipeline.domain.writeback.actions import ActionKind
 from oms_pipeline.domain.writeback.intents import decision_actions
-from oms_pipeline.services.notes import stored_note_tags
+from oms_pipeline.services.notes import NoteEngine, parse_pending_notes, stored_note_tags
 from oms_pipeline.services.planning import RoutingPolicy, plan_decided
 from oms_pipeline.storage.decisions import RecordedDecision
 from oms_pipeline.storage.warehouse import Warehouse
@@ -60,6 +59,7 @@ class DecisionRunSummary:
     decided: int = 0
     unchanged: int = 0  # new store versions that change nothing decisions read (e.g. our own tags)
     unreadable: list[str] = field(default_factory=list)
+    waiting_for_notes: list[str] = field(default_factory=list)  # ids: their notes are not parsed yet
     outcomes: Counter = field(default_factory=Counter)
     states: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
@@ -74,7 +74,8 @@ class DecisionRunSummary:
         """JSON-ready figures for Dagster metadata (no personal data: ids, counts and rule ids only)."""
         return {
             "candidates": self.candidates, "decided": self.decided, "unchanged_versions": self.unchanged,
-            "unreadable": len(self.unreadable), "outcomes": dict(self.outcomes), "states": dict(self.states),
+            "unreadable": len(self.unreadable), "waiting_for_notes": len(self.waiting_for_notes),
+            "outcomes": dict(self.outcomes), "states": dict(self.states),
             "reasons": dict(self.reasons.most_common()), "holds_placed": dict(self.holds_placed),
             "holds_released": self.holds_released, "reviews_superseded": self.reviews_superseded,
             "intents_superseded": self.intents_superseded,
@@ -82,10 +83,12 @@ class DecisionRunSummary:
         }
 
 
-def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str, now: datetime,
-                   routing: RoutingPolicy | None = None) -> DecisionRunSummary:
-    """Decide every order that needs it, then plan the fulfillment of those ready to ship: the order flow's
-    two steps (``order_triage``, then ``fulfillment_plans``) in one call, for operator tools and benches."""
+def decide_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str, now: datetime, *,
+                   notes: NoteEngine, routing: RoutingPolicy | None = None) -> DecisionRunSummary:
+    """Parse the notes of every order that needs a decision, decide them, then plan the fulfillment of those
+    ready to ship: the order flow's steps (``order_note_tags``, ``order_triage``, ``fulfillment_plans``)
+    in one call, for tools, benches and tests. ``notes``: the note engine (a loaded model)."""
+    parse_pending_notes(wh, shop, notes, now, run_id)
     summary = triage_pending(wh, shop, policy, run_id, now)
     if summary.decided:
         routing = routing or RoutingPolicy()
@@ -120,6 +123,11 @@ def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
         versions[order.id] = cand.order_updated_at
     summary.unchanged = len(unchanged)
     store.mark_seen(shop, unchanged)
+    # The notes step parses every candidate first; an order it has not (the triage step run on its own)
+    # waits for it rather than have its note parsed here: no model is trained or loaded in this step.
+    note_tags = stored_note_tags(wh, shop, [o.id for o in orders])
+    summary.waiting_for_notes = [o.id for o in orders if o.id not in note_tags]
+    orders = [o for o in orders if o.id in note_tags]
     if not orders:
         return summary
     states = {c.order_id: c.state for c, _ in candidates.read}
@@ -128,7 +136,7 @@ def triage_pending(wh: Warehouse, shop: str, policy: DecisionPolicy, run_id: str
     batch = decide_batch(orders, network=policy.network, rules=policy.rules, states=states, holds=holds, now=now,
                          recheck_after=policy.recheck_after, planner=None,
                          fraud_engine=_stored_fraud_scores(wh.fraud.latest_assessments(shop, ids)),
-                         notes_engine=_stored_note_tags(stored_note_tags(wh, shop, ids)))
+                         notes_engine=lambda batch_orders: [note_tags[o.id] for o in batch_orders])
     by_id = {o.id: o for o in orders}
     items, actions = [], []
     for decision in batch.decisions:
@@ -156,17 +164,5 @@ def _stored_fraud_scores(scored: dict[str, FraudAssessment]):
 
     def engine(order: Order) -> FraudAssessment:
         return scored.get(order.id) or rule_based_fraud_assessment(order)
-
-    return engine
-
-
-def _stored_note_tags(stored: dict[str, NoteTags]):
-    """The note engine of a decision run: what ``order_note_tags`` stored for each order, else the
-    local engine on the spot (orders decided without the note step)."""
-
-    def engine(orders: Sequence[Order]) -> list[NoteTags]:
-        missing = [o for o in orders if o.id not in stored]
-        parsed = dict(zip((o.id for o in missing), local_notes(missing), strict=True)) if missing else {}
-        return [stored.get(o.id) or parsed[o.id] for o in orders]
 
     return engine

@@ -18,10 +18,11 @@ from typing import Any, Protocol
 
 from oms_pipeline.domain.decisions.decide import customer_note
 from oms_pipeline.domain.decisions.signals import NoteTag, NoteTags
-from oms_pipeline.domain.notes.local import LocalNoteEngine, local_engine
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.notes.model import NoteParse
 from oms_pipeline.domain.orders import Order
 from oms_pipeline.domain.pii import names_from_order
+from oms_pipeline.services.note_model import local_note_model
 from oms_pipeline.storage.notes import NoteTagStore, StoredNoteParse
 from oms_pipeline.storage.warehouse import Warehouse
 
@@ -47,16 +48,21 @@ def resolve_note_engine(engine: str) -> str:
     return engine
 
 
-def make_note_engine(engine: str = "auto", *, model: str | None = None, timeout_s: float = 20.0,
+def make_note_engine(engine: str = "auto", *, models_dir: Path, model: str | None = None, timeout_s: float = 20.0,
                      max_retries: int = 3, cache_dir: Path | None = None) -> NoteEngine:
-    """The engine ``engine`` names (``auto`` resolved); the Anthropic one reads its key and base URL
-    from ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL`` and caches its answers in ``cache_dir``."""
+    """The engine ``engine`` names (``auto`` resolved). The local one is the model stored in ``models_dir``
+    for the current corpus (trained and stored there if it is not yet: this is the notes step); the
+    Anthropic one reads its key and base URL from ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL``, caches
+    its answers in ``cache_dir`` and falls back to that local model."""
     if resolve_note_engine(engine) == "local":
-        return local_engine()
+        return local_note_model(models_dir, train=True)
     from oms_pipeline.connectors.anthropic_notes import DEFAULT_MODEL, AnthropicNoteEngine
 
+    def local_fallback(note: str | None, created_at: datetime) -> NoteParse:
+        return local_note_model(models_dir, train=True).parse(note, created_at)
+
     return AnthropicNoteEngine(model=model or DEFAULT_MODEL, timeout_s=timeout_s, max_retries=max_retries,
-                               cache_dir=cache_dir)
+                               cache_dir=cache_dir, local_fallback=local_fallback)
 
 
 @dataclass

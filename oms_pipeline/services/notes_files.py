@@ -15,14 +15,16 @@ The output keeps the input order of the good lines.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oms_pipeline.domain.notes.local import local_engine
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.notes.model import NoteParse
+from oms_pipeline.services.note_model import local_note_model
 from oms_pipeline.services.notes import resolve_note_engine as resolve_engine
 
 LOCAL_BATCH = 512
@@ -73,12 +75,16 @@ def parse_notes_file(
     engine: str = "auto",
     *,
     anthropic_engine: Any | None = None,
-    anthropic_factory: Callable[[], Any] | None = None,
+    anthropic_factory: Callable[[Callable[[str | None, datetime], NoteParse]], Any] | None = None,
+    models_dir: Path | None = None,
 ) -> dict:
     """Parse every note of ``in_path`` (NOTES.jsonl) into ``out_path`` (TAGS.jsonl).
 
     ``anthropic_engine``: an :class:`~oms_pipeline.connectors.anthropic_notes.AnthropicNoteEngine`
-    to use (else one is built with defaults, or by ``anthropic_factory``). Returns a summary:
+    to use (else one is built with defaults, or by ``anthropic_factory``, given the local fallback).
+    ``models_dir``: where the local note model is stored (trained and stored there when missing); None
+    trains one for this call only.
+    Returns a summary:
     ``{"engine", "read", "written", "skipped", "errors": [...], "fallbacks", "stats"}``.
     """
     chosen = resolve_engine(engine)
@@ -96,20 +102,25 @@ def parse_notes_file(
                 errors.append(exc.as_record())
     results: list[NoteParse]
     stats: dict = {}
+    local = (lambda: local_note_model(models_dir, train=True)) if models_dir is not None else \
+        functools.cache(LocalNoteEngine.train)
     if chosen == "local":
-        engine_obj = local_engine()
+        engine_obj = local()
         results = []
         for start in range(0, len(good), LOCAL_BATCH):
             chunk = good[start:start + LOCAL_BATCH]
             results += engine_obj.parse_many([n for _, n, _ in chunk], [c for _, _, c in chunk])
     else:
         if anthropic_engine is None:
+            def fallback(note: str | None, created_at: datetime) -> NoteParse:
+                return local().parse(note, created_at)
+
             if anthropic_factory is not None:
-                anthropic_engine = anthropic_factory()
+                anthropic_engine = anthropic_factory(fallback)
             else:
                 from oms_pipeline.connectors.anthropic_notes import AnthropicNoteEngine
 
-                anthropic_engine = AnthropicNoteEngine()
+                anthropic_engine = AnthropicNoteEngine(local_fallback=fallback)
         results = [anthropic_engine.parse(note, created) for _, note, created in good]
         stats = anthropic_engine.stats.as_metadata()
     out_path.parent.mkdir(parents=True, exist_ok=True)

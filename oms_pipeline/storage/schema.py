@@ -496,7 +496,7 @@ order_note_tags = Table(
 # -- reconciliation inputs (migration 5) -------------------------------------------------------
 
 # What the store, the 3PL and the carrier each say happened to an order, landed as parsed rows so
-# dbt can reconcile them (models/reconciliation). Re-landing an order replaces its store rows.
+# dbt can reconcile them (the models tagged reconciliation). Re-landing an order replaces its store rows.
 
 # Store fulfillments (Shopify REST `order.fulfillments`) and the line items each one covers.
 store_fulfillments = Table(

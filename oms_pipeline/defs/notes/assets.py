@@ -16,7 +16,7 @@ NOTES_GROUP = "order_signals"
 @asset(group_name=NOTES_GROUP, deps=["orders"], kinds={"python", "scikitlearn"})
 def order_note_tags(context: AssetExecutionContext, warehouse: WarehouseResource, shopify: ShopifyResource,
                     notes: NotesResource) -> MaterializeResult:
-    """The customer note of every order decisions will look at next, parsed into the issue-6 tags
+    """The customer note of every order decisions will look at next, parsed into the note tags (``NoteTag``)
     (gift, deliver_by, hold_until, ...), the two dates, gift message and delivery instructions, with
     the engine (local model or Claude), its model/prompt version and a confidence.
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from oms_pipeline.services.note_model import note_models_dir
 from oms_pipeline.services.notes import NoteEngine, make_note_engine
 from oms_pipeline.settings import OmsSettings
 
@@ -22,10 +23,13 @@ class NotesResource(ConfigurableResource):
     anthropic_timeout_s: float = 20.0
     anthropic_max_retries: int = 3
     cache_dir: str | None = None
+    models_dir: str  # where the local note model of each corpus is stored
 
     def note_engine(self) -> NoteEngine:
-        """A ready engine: the process-wide local one, or an Anthropic client with its answer cache."""
-        return make_note_engine(self.engine, model=self.anthropic_model, timeout_s=self.anthropic_timeout_s,
+        """A ready engine: the stored local model (trained and stored first if missing), or an Anthropic
+        client with its answer cache and the local model as fallback."""
+        return make_note_engine(self.engine, models_dir=Path(self.models_dir), model=self.anthropic_model,
+                                timeout_s=self.anthropic_timeout_s,
                                 max_retries=self.anthropic_max_retries,
                                 cache_dir=Path(self.cache_dir) if self.cache_dir else None)
 
@@ -35,4 +39,5 @@ def notes_resource(settings: OmsSettings) -> NotesResource:
     cache = settings.notes_cache_dir or settings.data_dir / "notes_cache"
     return NotesResource(engine=settings.notes_engine, anthropic_model=settings.anthropic_model,
                          anthropic_timeout_s=settings.anthropic_timeout_s,
-                         anthropic_max_retries=settings.anthropic_max_retries, cache_dir=str(Path(cache).resolve()))
+                         anthropic_max_retries=settings.anthropic_max_retries, cache_dir=str(Path(cache).resolve()),
+                         models_dir=str(note_models_dir(settings.data_dir)))

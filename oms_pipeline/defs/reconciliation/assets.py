@@ -1,6 +1,6 @@
 """Reconciliation input assets: what the store settled, what the 3PL shipped, what the carrier billed.
 
-They land the inputs of the reconciliation dbt marts (``models/reconciliation``) from the live
+They land the inputs of the reconciliation dbt marts (tag ``reconciliation``) from the live
 sources, each since its own cursor; bad records are listed in the metadata and skipped, never fatal.
 """
 

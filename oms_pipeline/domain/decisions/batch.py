@@ -3,8 +3,8 @@
 The plan is made for the whole batch so orders contend for the same stock: the batch optimizer (MILP)
 by default, any ``planner`` otherwise, or none (``planner=None``) when planning is a later step of
 its own, as in the order flow's ``fulfillment_plans``. Fraud and note signals come from the engines
-passed in: the trained local note engine by default, and the rule-based fraud stand-in until the
-trained fraud model is wired in.
+passed in: a note engine always (a trained model is loaded by the caller, never trained here), and the
+rule-based fraud stand-in unless a scorer is given.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from oms_pipeline.domain.decisions.decide import OrderDecision, customer_note, decide_order
 from oms_pipeline.domain.decisions.holds import DEFAULT_RECHECK_AFTER, Hold
@@ -36,18 +37,23 @@ from oms_pipeline.domain.routing.network import (
 )
 from oms_pipeline.domain.routing.optimizer import plan_fulfillment
 
+if TYPE_CHECKING:  # the model's module loads scikit-learn: only for the annotation
+    from oms_pipeline.domain.notes.local import LocalNoteEngine
+
 FraudEngine = Callable[[Order], FraudAssessment]
 NotesEngine = Callable[[Sequence[Order]], list[NoteTags]]  # batch: engines vectorise
 Planner = Callable[[Instance], Plan]
 SHIPPED = frozenset({FulfillmentStatus.FULFILLED, FulfillmentStatus.RESTOCKED})
 
 
-def local_notes(orders: Sequence[Order]) -> list[NoteTags]:
-    """The trained local note engine, on the customer's part of each note, in one batch."""
-    from oms_pipeline.domain.notes.local import local_engine
+def local_notes(engine: LocalNoteEngine) -> NotesEngine:
+    """A notes engine over a trained local note model: the customer's part of each note, in one batch."""
 
-    parses = local_engine().parse_many([customer_note(o.note) for o in orders], [o.created_at for o in orders])
-    return [parse.as_note_tags() for parse in parses]
+    def parse(orders: Sequence[Order]) -> list[NoteTags]:
+        parses = engine.parse_many([customer_note(o.note) for o in orders], [o.created_at for o in orders])
+        return [p.as_note_tags() for p in parses]
+
+    return parse
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def decide_batch(
     holds: Mapping[str, tuple[Hold, ...]],
     now: datetime,
     fraud_engine: FraudEngine = rule_based_fraud_assessment,
-    notes_engine: NotesEngine = local_notes,
+    notes_engine: NotesEngine,
     planner: Planner | None = plan_fulfillment,
     recheck_after: timedelta = DEFAULT_RECHECK_AFTER,
     trace_id: Callable[[Order], str] = lambda _order: uuid.uuid4().hex,

@@ -60,7 +60,7 @@ class FraudAssessment(_Signal):
 
 
 class NoteTags(_Signal):
-    """What the order note asks for: tags of the issue-6 taxonomy plus the two dates it may carry."""
+    """What the order note asks for: tags of the note-tag taxonomy plus the two dates it may carry."""
 
     tags: frozenset[NoteTag] = frozenset()
     deliver_by: date | None = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -78,7 +77,7 @@ def _binarizer() -> MultiLabelBinarizer:
 
 
 class LocalNoteEngine:
-    """TF-IDF + one-vs-rest logistic regression over the issue-6 taxonomy, plus the date extractor."""
+    """TF-IDF + one-vs-rest logistic regression over the note-tag taxonomy (``NoteTag``), plus the date extractor."""
 
     def __init__(self, pipeline: Pipeline, version: str):
         self.pipeline = pipeline
@@ -172,24 +171,6 @@ def _only(mentioned: Iterable[date], exclude: date | None) -> date | None:
     # A tag without a cue phrase: take the date only when the note mentions exactly one.
     candidates = {d for d in mentioned if d != exclude}
     return candidates.pop() if len(candidates) == 1 else None
-
-
-_ENGINE: LocalNoteEngine | None = None
-_LOCK = threading.Lock()
-
-
-def local_engine() -> LocalNoteEngine:
-    """The process-wide engine trained on the full corpus (trained once, on first use)."""
-    global _ENGINE
-    with _LOCK:
-        if _ENGINE is None:
-            _ENGINE = LocalNoteEngine.train()
-        return _ENGINE
-
-
-def parse_note_local(note: str | None, created_at: datetime | date) -> NoteParse:
-    """Parse one note with the cached local engine."""
-    return local_engine().parse(note, created_at)
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:

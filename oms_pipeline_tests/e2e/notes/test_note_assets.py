@@ -23,10 +23,10 @@ from oms_pipeline_tests.support.note_orders import load_orders as _load_orders
 SHOP = "oms-sandbox.myshopify.com"
 
 
-def _resources(url: str) -> dict:
+def _resources(url: str, models_dir: Path) -> dict:
     return {"warehouse": WarehouseResource(url=url),
             "shopify": ShopifyResource(base_url="http://127.0.0.1:9", token="unused", shop_domain=SHOP),
-            "notes": NotesResource(engine="local")}
+            "notes": NotesResource(engine="local", models_dir=str(models_dir))}
 
 
 def _meta(result, key: str) -> dict:
@@ -43,7 +43,7 @@ def test_order_note_tags_parses_each_candidate_version_once(tmp_path: Path, monk
     with_note = {oid for oid, note in notes.items() if note}
     assert with_note and len(with_note) < len(notes)
 
-    first = materialize([order_note_tags], resources=_resources(url), raise_on_error=True)
+    first = materialize([order_note_tags], resources=_resources(url, tmp_path / "models"), raise_on_error=True)
     meta = _meta(first, "order_note_tags")
     assert meta["engine"] == "local" and meta["engine_version"].startswith("local-tfidf-")
     assert meta["candidates"] == len(notes) == meta["stored"]
@@ -60,7 +60,10 @@ def test_order_note_tags_parses_each_candidate_version_once(tmp_path: Path, monk
     assert sum(meta["tags"].values()) == sum(len(t.tags) for t in tags.values())
     wh.dispose()
 
-    second = materialize([order_note_tags], resources=_resources(url), raise_on_error=True)
+    from oms_pipeline.services.note_model import MODEL_FILE, local_model_version
+
+    assert (tmp_path / "models" / local_model_version() / MODEL_FILE).exists()  # stored for later runs
+    second = materialize([order_note_tags], resources=_resources(url, tmp_path / "models"), raise_on_error=True)
     again = _meta(second, "order_note_tags")
     assert again["already_parsed"] == len(notes) and again["stored"] == 0 and again["parsed"] == 0
     wh = Warehouse(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 
 from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.decisions.states import OrderState
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.network import sandbox_network
@@ -36,11 +38,12 @@ def landed(tmp_path) -> tuple[Warehouse, SandboxStore]:
 
 
 POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
+NOTES = functools.cache(LocalNoteEngine.train)  # the notes step's model, trained once per module
 
 
 def test_every_order_is_decided_once_with_a_recorded_path(landed):
     wh, _store = landed
-    summary = decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    summary = decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     assert summary.decided == 120 and sum(summary.outcomes.values()) == 120
     decisions = wh.decisions.decisions_of_run("run-1")
     assert decisions["order_id"].is_unique and set(decisions["rules_version"]) == {POLICY.rules.version}
@@ -58,30 +61,30 @@ def test_every_order_is_decided_once_with_a_recorded_path(landed):
     assert all(json.loads(r) for r in exceptions["reasons"])
     assert validate_decisions(decisions, wh.decisions.shipments_of_run("run-1")).success
     # Nothing changed: nothing to decide again.
-    assert decide_pending(wh, SHOP, POLICY, "run-2", NOW).decided == 0
+    assert decide_pending(wh, SHOP, POLICY, "run-2", NOW, notes=NOTES()).decided == 0
 
 
 def test_our_own_tags_coming_back_do_not_cause_a_new_decision(landed):
     wh, store = landed
-    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     record = store.records()[0]
     payload = record.rest()
     payload["tags"] = (payload.get("tags") or "") + ", oms:standard"
     payload["updated_at"] = "2026-11-24T13:00:00+00:00"
     land(wh, [payload], "ingest-2")
-    summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW)
+    summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW, notes=NOTES())
     assert (summary.decided, summary.unchanged) == (0, 1)
     # ... but a real change (a new note) does.
     payload["note"] = "Please cancel this order"
     payload["updated_at"] = "2026-11-24T14:00:00+00:00"
     land(wh, [payload], "ingest-3")
-    summary = decide_pending(wh, SHOP, POLICY, "run-3", NOW)
+    summary = decide_pending(wh, SHOP, POLICY, "run-3", NOW, notes=NOTES())
     assert summary.decided == 1 and summary.outcomes == {"exception": 1} or summary.states.get("cancelled")
 
 
 def test_quality_gate_refuses_a_plan_beyond_stock(landed):
     wh, _store = landed
-    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     decisions = wh.decisions.decisions_of_run("run-1")
     shipments = wh.decisions.shipments_of_run("run-1")
     assert len(shipments)
@@ -106,7 +109,7 @@ def test_fraud_hold_stays_until_an_operator_releases_it(landed):
     payload["updated_at"] = "2026-11-24T10:00:00+00:00"
     payload["total_price"] = "1500.00"
     land(wh, [payload], "ingest-2")
-    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     order_id = str(payload["id"])
     holds = wh.decisions.active_holds(SHOP, [order_id])[order_id]
     assert "oms-high-fraud-risk" in {h.handle for h in holds}
@@ -117,7 +120,7 @@ def test_fraud_hold_stays_until_an_operator_releases_it(landed):
     payload["line_items"][0]["quantity"] = 1
     payload["updated_at"] = "2026-11-27T10:00:00+00:00"
     land(wh, [payload], "ingest-3")
-    decide_pending(wh, SHOP, POLICY, "run-2", NOW + timedelta(days=3))
+    decide_pending(wh, SHOP, POLICY, "run-2", NOW + timedelta(days=3), notes=NOTES())
     holds = wh.decisions.active_holds(SHOP, [order_id])[order_id]
     assert [h.handle for h in holds if h.is_fraud_hold] == ["oms-high-fraud-risk"]
     assert wh.decisions.state_of(SHOP, order_id) is OrderState.ON_HOLD
@@ -139,7 +142,7 @@ def test_fraud_hold_stays_until_an_operator_releases_it(landed):
 
 def test_writeback_sends_each_intent_once_across_reruns(landed):
     wh, _store = landed
-    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     executor = RecordingExecutor()
     auto = dict.fromkeys(Workflow, RolloutMode.AUTO)
     first = drain_outbox(wh, gateway(wh, executor, modes=auto), SHOP, "run-1", STORE_WORKFLOWS).report
@@ -153,7 +156,7 @@ def test_writeback_sends_each_intent_once_across_reruns(landed):
 
 def test_a_newer_decision_supersedes_pending_suggestions(landed):
     wh, store = landed
-    decide_pending(wh, SHOP, POLICY, "run-1", NOW)
+    decide_pending(wh, SHOP, POLICY, "run-1", NOW, notes=NOTES())
     assisted = dict.fromkeys(Workflow, RolloutMode.ASSISTED)
     drain_outbox(wh, gateway(wh, RecordingExecutor(), modes=assisted), SHOP, "run-1", STORE_WORKFLOWS)
     payload = store.records()[0].rest()
@@ -162,6 +165,6 @@ def test_a_newer_decision_supersedes_pending_suggestions(landed):
     payload["note"] = "please ship everything together"
     payload["updated_at"] = "2026-11-24T15:00:00+00:00"
     land(wh, [payload], "ingest-2")
-    summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW)
+    summary = decide_pending(wh, SHOP, POLICY, "run-2", NOW, notes=NOTES())
     assert summary.reviews_superseded > 0
     assert not any(i.order_id == order_id for i in wh.writeback.pending_reviews())

@@ -4,6 +4,7 @@ repeated blindly (a Slack message whose answer was lost) go to an operator."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -12,12 +13,14 @@ import sqlalchemy as sa
 
 from oms_pipeline.domain.decisions import load_triage_rules
 from oms_pipeline.domain.ingestion import OrderEvent, normalize_events
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.writeback.actions import ActionKind, RolloutMode, Workflow, WriteAction
 from oms_pipeline.domain.writeback.policy import CircuitBreaker
 from oms_pipeline.gateway.gateway import ExecutionResult, WritebackGateway
 from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.services.decisions import DecisionPolicy, triage_pending
+from oms_pipeline.services.notes import parse_pending_notes
 from oms_pipeline.services.operators import approve_review
 from oms_pipeline.services.writeback import STORE_WORKFLOWS, drain_outbox
 from oms_pipeline.storage import schema
@@ -28,6 +31,15 @@ from oms_pipeline_tests.support.fakes import RecordingExecutor
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
+NOTES = functools.cache(LocalNoteEngine.train)  # the notes step's model, trained once per module
+
+
+def _triage(wh, shop, policy, run_id, now):
+    """The order flow's notes step, then its triage step (which only reads the note tags stored)."""
+    parse_pending_notes(wh, shop, NOTES(), now, run_id)
+    return triage_pending(wh, shop, policy, run_id, now)
+
+
 AUTO = dict.fromkeys(Workflow, RolloutMode.AUTO)
 
 
@@ -72,7 +84,7 @@ def _exception_order(wh: Warehouse, run_id: str) -> str:
 
 
 def test_decisions_and_their_intents_are_recorded_together_and_wait_for_the_gate(wh):
-    summary = triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    summary = _triage(wh, SHOP, POLICY, "run-1", NOW)
     rows = _rows(wh, run_id="run-1")
     assert len(rows) == sum(summary.intents.values()) > summary.decided
     assert {r["status"] for r in rows} == {AWAITING_GATE} and [r["seq"] for r in rows] == list(range(len(rows)))
@@ -83,8 +95,16 @@ def test_decisions_and_their_intents_are_recorded_together_and_wait_for_the_gate
     assert {r["trace_id"] for r in rows} <= decided
 
 
+def test_triage_waits_for_the_notes_step_rather_than_parse_notes_itself(wh):
+    alone = triage_pending(wh, SHOP, POLICY, "run-1", NOW)  # the triage step run on its own
+    assert alone.decided == 0 and len(alone.waiting_for_notes) == alone.candidates > 0
+    assert alone.metadata()["waiting_for_notes"] == alone.candidates and _rows(wh) == []
+    after = _triage(wh, SHOP, POLICY, "run-2", NOW)  # the notes step ran: every order is decided now
+    assert after.decided == alone.candidates and after.waiting_for_notes == []
+
+
 def test_the_next_run_finishes_what_a_killed_run_left_oldest_first(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)  # run-1 died here: decided, nothing sent
+    _triage(wh, SHOP, POLICY, "run-1", NOW)  # run-1 died here: decided, nothing sent
     executor = RecordingExecutor()
     drained = drain_outbox(wh, gateway(wh, executor), SHOP, "run-2", STORE_WORKFLOWS)
     intended = wh.outbox.of_run("run-1")
@@ -104,7 +124,7 @@ def test_the_next_run_finishes_what_a_killed_run_left_oldest_first(wh):
 
 
 def test_unreachable_writes_stay_open_and_are_reported_when_too_old(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     drained = drain_outbox(wh, gateway(wh, RecordingExecutor(fail_times=10_000)), SHOP, "run-1", STORE_WORKFLOWS)
     assert drained.left_open == len(wh.outbox.of_run("run-1")) - drained.report.outcomes["queued_for_review"]
     assert drained.report.outcomes["failed"] >= 3  # then the rest is deferred, not hammered
@@ -114,7 +134,7 @@ def test_unreachable_writes_stay_open_and_are_reported_when_too_old(wh):
 
 
 def test_a_failed_gate_blocks_the_runs_writes_with_the_reason(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     with wh.engine.begin() as conn:  # a scoring bug: a probability above 1
         conn.execute(sa.update(schema.order_decisions).where(schema.order_decisions.c.run_id == "run-1")
                      .values(fraud_score=1.5))
@@ -127,7 +147,7 @@ def test_a_failed_gate_blocks_the_runs_writes_with_the_reason(wh):
 
 
 def test_a_newer_decision_supersedes_what_it_restates_not_holds_or_standing_exception_notices(wh, store):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     exception_id = _exception_order(wh, "run-1")
     held = wh.decisions.decisions_of_run("run-1")
     held_id = str(held.loc[held["state"] == "on_hold", "order_id"].iloc[0])
@@ -138,7 +158,7 @@ def test_a_newer_decision_supersedes_what_it_restates_not_holds_or_standing_exce
         payload["updated_at"] = "2026-11-24T15:00:00+00:00"
         changed.append(payload)
     land(wh, changed, "ingest-2")
-    summary = triage_pending(wh, SHOP, POLICY, "run-2", NOW)
+    summary = _triage(wh, SHOP, POLICY, "run-2", NOW)
     assert summary.decided == 2 and summary.intents_superseded > 0
     closed = {(r["order_id"], r["action"]): r["outcome"] for r in _rows(wh, run_id="run-1")
               if r["order_id"] in (exception_id, held_id)}
@@ -155,21 +175,21 @@ def test_a_newer_decision_supersedes_what_it_restates_not_holds_or_standing_exce
 
 
 def test_a_write_in_flight_when_its_decision_is_superseded_is_not_left_pending(wh, store):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     tags = next(a for a in wh.outbox.of_run("run-1") if a.kind is ActionKind.ADD_TAGS)
     wh.writeback.record(_claim(tags), "run-1", NOW)  # claimed, then the run died before the outcome
     payload = store.get(int(tags.order_id)).rest()
     payload["note"] = "please ship everything together"
     payload["updated_at"] = "2026-11-24T15:00:00+00:00"
     land(wh, [payload], "ingest-2")
-    triage_pending(wh, SHOP, POLICY, "run-2", NOW)
+    _triage(wh, SHOP, POLICY, "run-2", NOW)
     entry = wh.writeback.ledger([tags.idempotency_key])[tags.idempotency_key]
     assert entry.status == "superseded"
     assert {r["outcome"] for r in _rows(wh, idempotency_key=tags.idempotency_key)} == {"superseded"}
 
 
 def test_a_message_whose_answer_was_lost_goes_to_an_operator_not_out_again(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     exception_id = _exception_order(wh, "run-1")
     lost = RecordingExecutor(answers={ActionKind.CHAT_ALERT: ExecutionResult("uncertain", "ReadTimeout after sending")})
     drained = drain_outbox(wh, gateway(wh, lost), SHOP, "run-1", STORE_WORKFLOWS)
@@ -187,7 +207,7 @@ def test_a_message_whose_answer_was_lost_goes_to_an_operator_not_out_again(wh):
 
 
 def test_the_question_about_a_lost_alert_stands_while_the_order_stays_an_exception(wh, store):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     exception_id = _exception_order(wh, "run-1")
     lost = RecordingExecutor(answers={ActionKind.CHAT_ALERT: ExecutionResult("uncertain", "ReadTimeout")})
     drain_outbox(wh, gateway(wh, lost), SHOP, "run-1", STORE_WORKFLOWS)
@@ -195,7 +215,7 @@ def test_the_question_about_a_lost_alert_stands_while_the_order_stays_an_excepti
     payload["note"] = f"{payload.get('note') or ''} thanks!".strip()
     payload["updated_at"] = "2026-11-24T15:00:00+00:00"
     land(wh, [payload], "ingest-2")
-    triage_pending(wh, SHOP, POLICY, "run-2", NOW)
+    _triage(wh, SHOP, POLICY, "run-2", NOW)
     still = wh.decisions.state_of(SHOP, exception_id).value == "exception"
     questions = [i for i in wh.writeback.pending_reviews() if i.order_id == exception_id
                  and i.why.startswith("may have been posted")]
@@ -203,7 +223,7 @@ def test_the_question_about_a_lost_alert_stands_while_the_order_stays_an_excepti
 
 
 def test_a_run_killed_while_posting_leaves_the_message_to_an_operator(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     alert = next(a for a in wh.outbox.of_run("run-1") if a.kind is ActionKind.CHAT_ALERT)
     # What a run killed mid-post leaves: the key claimed and marked as being sent, no outcome.
     gw = gateway(wh, RecordingExecutor())
@@ -224,7 +244,7 @@ def _claim(action: WriteAction):
 
 
 def test_a_write_that_keeps_failing_goes_to_an_operator_after_its_attempts(wh):
-    triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    _triage(wh, SHOP, POLICY, "run-1", NOW)
     for run in range(3):
         unreachable = gateway(wh, RecordingExecutor(fail_times=10_000), max_attempts=2)
         drain_outbox(wh, unreachable, SHOP, f"run-x{run}", STORE_WORKFLOWS)
@@ -274,11 +294,12 @@ def test_migration_moves_saved_intents_into_the_outbox(tmp_path, store):
 
 def triage_pending_old(wh: Warehouse) -> None:
     """Decisions and intents saved the way round 1 saved them (a writeback_intents table per run)."""
-    from oms_pipeline.domain.decisions.batch import decide_batch
+    from oms_pipeline.domain.decisions.batch import decide_batch, local_notes
     from oms_pipeline.domain.writeback.intents import decision_actions
 
     orders = wh.decisions.candidates(SHOP, NOW).orders
-    batch = decide_batch(orders, network=POLICY.network, rules=POLICY.rules, states={}, holds={}, now=NOW)
+    batch = decide_batch(orders, network=POLICY.network, rules=POLICY.rules, states={}, holds={}, now=NOW,
+                         notes_engine=local_notes(NOTES()))
     actions = [a for d, o in zip(batch.decisions, orders, strict=True) for a in decision_actions(d, o, SHOP, None)]
     rows = []
     for d in batch.decisions:

@@ -15,6 +15,7 @@ from oms_pipeline.connectors.anthropic_notes import (
     tool_definition,
 )
 from oms_pipeline.domain.decisions.signals import NoteTag
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.notes.model import NoteParse
 from oms_pipeline_tests.support.fake_anthropic import (
     FAKE_KEY,
@@ -116,7 +117,7 @@ def test_invalid_tool_input_is_retried_once_then_valid(api: FakeAnthropic) -> No
 def test_invalid_tool_input_twice_falls_back_to_the_local_engine(api: FakeAnthropic) -> None:
     api.queue.append((200, tool_use_message({"tags": ["not_a_tag"], "confidence": 0.5}), {}))
     api.queue.append((200, tool_use_message({"tags": "gift"}, name="some_other_tool"), {}))
-    engine = _engine(api, local_fallback=None)  # the real local engine
+    engine = _engine(api, local_fallback=LocalNoteEngine.train().parse)  # the real local engine
     result = engine.parse("it's a gift for my mum, please wrap it", CREATED)
     assert len(api.requests) == 2
     assert result.engine == "local"

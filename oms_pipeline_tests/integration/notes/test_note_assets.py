@@ -31,7 +31,8 @@ def test_anthropic_engine_over_the_warehouse_masks_caches_and_reuses(tmp_path: P
     with FakeAnthropic() as api:
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
-        resource = NotesResource(engine="auto", anthropic_max_retries=0, cache_dir=str(tmp_path / "cache"))
+        resource = NotesResource(engine="auto", anthropic_max_retries=0, cache_dir=str(tmp_path / "cache"),
+                                 models_dir=str(tmp_path / "models"))
         assert resolve_note_engine(resource.engine) == "anthropic"
         first = parse_pending_notes(wh, SHOP, resource.note_engine(), NOW, "run-1")
         assert first.engine == "anthropic" and first.parsed == len(with_note) and first.fallbacks == Counter()

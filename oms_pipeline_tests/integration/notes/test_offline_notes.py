@@ -51,7 +51,8 @@ def test_anthropic_file_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
         summary = parse_notes_file(_write(tmp_path / "NOTES.jsonl"), tmp_path / "TAGS.jsonl", engine="auto",
-                                   anthropic_factory=lambda: AnthropicNoteEngine(timeout_s=5, max_retries=0))
+                                   anthropic_factory=lambda fallback: AnthropicNoteEngine(
+                                       timeout_s=5, max_retries=0, local_fallback=fallback))
         assert len(api.requests) == 2  # 1001 and 1005: 1002 is empty, the rest are bad lines
     out = _read(tmp_path / "TAGS.jsonl")
     assert summary["engine"] == "anthropic"

@@ -3,6 +3,7 @@ rate shopping against the sandbox's carrier API over HTTP, and migration 6."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from oms_pipeline.connectors.carrier_rates import CarrierRatesClient, RateCache
 from oms_pipeline.domain.decisions import load_triage_rules
+from oms_pipeline.domain.notes.local import LocalNoteEngine
 from oms_pipeline.domain.writeback.actions import Workflow, WriteAction
 from oms_pipeline.quality.decision_expectations import validate_decisions
 from oms_pipeline.sandbox.carriers import DEFAULT_CARRIER_API_KEY
@@ -18,6 +20,7 @@ from oms_pipeline.sandbox.network import sandbox_network
 from oms_pipeline.sandbox.server import SandboxServer
 from oms_pipeline.sandbox.store import SandboxStore
 from oms_pipeline.services.decisions import DecisionPolicy, triage_pending
+from oms_pipeline.services.notes import parse_pending_notes
 from oms_pipeline.services.planning import PLANNABLE_STATES, RoutingPolicy, plan_decided
 from oms_pipeline.storage import schema
 from oms_pipeline.storage.warehouse import Warehouse
@@ -26,6 +29,13 @@ from oms_pipeline_tests.support.landing import land
 SHOP = "oms-sandbox.myshopify.com"
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 POLICY = DecisionPolicy(rules=load_triage_rules(), network=sandbox_network())
+NOTES = functools.cache(LocalNoteEngine.train)  # the notes step's model, trained once per module
+
+
+def _triage(wh, shop, policy, run_id, now):
+    """The order flow's notes step, then its triage step (which only reads the note tags stored)."""
+    parse_pending_notes(wh, shop, NOTES(), now, run_id)
+    return triage_pending(wh, shop, policy, run_id, now)
 FIGURES = {"total_cost", "greedy_cost", "cost_saved", "split_rate", "on_time_share", "solver_gap", "solver_status",
            "solver_seconds", "lower_bound", "seconds"}
 
@@ -42,7 +52,7 @@ def triaged(tmp_path, store) -> Warehouse:
     wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
     wh.migrate()
     land(wh, [r.rest() for r in store.records()])
-    summary = triage_pending(wh, SHOP, POLICY, "run-1", NOW)
+    summary = _triage(wh, SHOP, POLICY, "run-1", NOW)
     assert summary.decided == 120 and len(wh.decisions.shipments_of_run("run-1")) == 0
     return wh
 

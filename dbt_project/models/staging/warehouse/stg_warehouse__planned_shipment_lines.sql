@@ -21,6 +21,8 @@ select
     planned.shop_domain,
     planned.order_id,
     planned.location_id,
+    -- who runs the location (own_dc, 3pl, store, dropship), from the network when the plan was made
+    planned.location_kind,
     planned.service_id,
     planned.sku,
     planned.quantity,
