@@ -43,7 +43,7 @@ RECONCILIATION_MODELS = "tag:reconciliation"
 DBT_SOURCE_NAME = "warehouse"
 RECONCILIATION_SOURCE_NAME = "reconciliation"
 # `dbt build` as the assets run it. dbt unit tests check the SQL, not the day's data: pytest runs them
-# (oms_pipeline_tests/dbt). dagster-dbt drops their results, and a failing one would fail the build after
+# (oms_pipeline_tests/integration/dbt). dagster-dbt drops their results, and a failing one would fail the build after
 # the other models were built, none of them recorded, so they stay out of the asset runs.
 DBT_BUILD = ["build", "--exclude", "test_type:unit"]
 
