@@ -24,21 +24,15 @@ from oms_pipeline.connectors.notifications import SlackWebhook, ZendeskTickets
 from oms_pipeline.connectors.shipstation import ShipStationClient
 from oms_pipeline.connectors.shopify import ShopifyClient
 from oms_pipeline.connectors.shopify_writeback import ShopifyWriteback
-from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
+from oms_pipeline.domain.writeback.actions import ROLLOUT_SETTINGS, RolloutMode, Workflow, rollout_modes
 from oms_pipeline.domain.writeback.policy import CircuitBreaker
 from oms_pipeline.gateway.executors import StoreExecutor
 from oms_pipeline.gateway.gateway import WritebackGateway
 from oms_pipeline.services.decisions import DecisionPolicy, load_decision_policy
 from oms_pipeline.services.fraud import FraudPolicy
 from oms_pipeline.services.planning import RoutingPolicy
-from oms_pipeline.settings import OmsSettings
+from oms_pipeline.settings import OmsSettings, setting_default
 from oms_pipeline.storage.warehouse import Warehouse
-
-
-def _default(field: str) -> Any:
-    """The settings' default of ``field``: a resource built by hand (in a test) gets what a deployment would."""
-    default = OmsSettings.model_fields[field].default
-    return default.get_secret_value() if isinstance(default, SecretStr) else default
 
 
 class WarehouseResource(ConfigurableResource):
@@ -59,11 +53,11 @@ class ShopifyResource(ConfigurableResource):
     base_url: str
     token: str
     shop_domain: str
-    api_version: str = _default("shopify_api_version")
-    api: str = _default("shopify_api")
-    timeout_s: float = _default("shopify_timeout_s")
-    max_attempts: int = _default("shopify_max_attempts")
-    overlap_s: int = _default("ingest_overlap_s")
+    api_version: str = setting_default("shopify_api_version")
+    api: str = setting_default("shopify_api")
+    timeout_s: float = setting_default("shopify_timeout_s")
+    max_attempts: int = setting_default("shopify_max_attempts")
+    overlap_s: int = setting_default("ingest_overlap_s")
 
     @property
     def overlap(self) -> timedelta:
@@ -115,7 +109,7 @@ class CarrierRatesResource(ConfigurableResource):
 
     url: str | None = None
     api_key: str | None = None
-    cache_ttl_s: float = _default("rates_cache_ttl_s")
+    cache_ttl_s: float = setting_default("rates_cache_ttl_s")
 
 
 class PolicyResource(ConfigurableResource):
@@ -123,19 +117,19 @@ class PolicyResource(ConfigurableResource):
 
     triage_rules_file: str | None = None
     network_file: str | None = None
-    hold_recheck_hours: float = _default("hold_recheck_hours")
-    rollout_triage_tags: str = _default("rollout_triage_tags")
-    rollout_holds: str = _default("rollout_holds")
-    rollout_routing: str = _default("rollout_routing")
-    rollout_notifications: str = _default("rollout_notifications")
-    rollout_handoff: str = _default("rollout_handoff")
-    confidence_threshold: float = _default("confidence_threshold")
-    breaker_max_share: float = _default("breaker_max_share")
-    breaker_min_orders: int = _default("breaker_min_orders")
-    routing_time_limit_s: float = _default("routing_time_limit_s")
-    writeback_max_attempts: int = _default("writeback_max_attempts")
-    writeback_max_unsent_minutes: float = _default("writeback_max_unsent_minutes")
-    data_dir: str = str(_default("data_dir"))  # where documents (packing slips) are written
+    hold_recheck_hours: float = setting_default("hold_recheck_hours")
+    rollout_triage_tags: str = setting_default("rollout_triage_tags")
+    rollout_holds: str = setting_default("rollout_holds")
+    rollout_routing: str = setting_default("rollout_routing")
+    rollout_notifications: str = setting_default("rollout_notifications")
+    rollout_handoff: str = setting_default("rollout_handoff")
+    confidence_threshold: float = setting_default("confidence_threshold")
+    breaker_max_share: float = setting_default("breaker_max_share")
+    breaker_min_orders: int = setting_default("breaker_min_orders")
+    routing_time_limit_s: float = setting_default("routing_time_limit_s")
+    writeback_max_attempts: int = setting_default("writeback_max_attempts")
+    writeback_max_unsent_minutes: float = setting_default("writeback_max_unsent_minutes")
+    data_dir: str = str(setting_default("data_dir"))  # where documents (packing slips) are written
 
     def decision_policy(self) -> DecisionPolicy:
         """The triage rules, fulfillment network and hold recheck delay."""
@@ -155,11 +149,7 @@ class PolicyResource(ConfigurableResource):
 
     def modes(self) -> dict[Workflow, RolloutMode]:
         """The rollout mode of each workflow."""
-        return {Workflow.TRIAGE_TAGS: RolloutMode(self.rollout_triage_tags),
-                Workflow.HOLDS: RolloutMode(self.rollout_holds),
-                Workflow.ROUTING: RolloutMode(self.rollout_routing),
-                Workflow.NOTIFICATIONS: RolloutMode(self.rollout_notifications),
-                Workflow.FULFILLMENT_HANDOFF: RolloutMode(self.rollout_handoff)}
+        return rollout_modes(self)
 
 
 @contextmanager
@@ -195,11 +185,11 @@ class FraudResource(ConfigurableResource):
     """How fraud models are trained, judged and kept: review capacity, label maturity, promotion bar."""
 
     models_dir: str
-    review_capacity: float = _default("fraud_review_capacity")
-    label_maturity_days: int = _default("fraud_label_maturity_days")
-    min_roc_auc: float = _default("fraud_min_roc_auc")
-    min_pr_auc_lift: float = _default("fraud_min_pr_auc_lift")
-    promotion_tolerance: float = _default("fraud_promotion_tolerance")
+    review_capacity: float = setting_default("fraud_review_capacity")
+    label_maturity_days: int = setting_default("fraud_label_maturity_days")
+    min_roc_auc: float = setting_default("fraud_min_roc_auc")
+    min_pr_auc_lift: float = setting_default("fraud_min_pr_auc_lift")
+    promotion_tolerance: float = setting_default("fraud_promotion_tolerance")
 
     def policy(self) -> FraudPolicy:
         """The fraud policy these settings describe."""
@@ -275,9 +265,8 @@ def policy_resource(settings: OmsSettings) -> PolicyResource:
         triage_rules_file=str(settings.triage_rules_file) if settings.triage_rules_file else None,
         network_file=str(settings.network_file) if settings.network_file else None,
         hold_recheck_hours=settings.hold_recheck_hours,
-        rollout_triage_tags=settings.rollout_triage_tags, rollout_holds=settings.rollout_holds,
-        rollout_routing=settings.rollout_routing, rollout_notifications=settings.rollout_notifications,
-        rollout_handoff=settings.rollout_handoff, confidence_threshold=settings.confidence_threshold,
+        **{field: getattr(settings, field) for field in ROLLOUT_SETTINGS.values()},
+        confidence_threshold=settings.confidence_threshold,
         breaker_max_share=settings.breaker_max_share, breaker_min_orders=settings.breaker_min_orders,
         routing_time_limit_s=settings.routing_time_limit_s, writeback_max_attempts=settings.writeback_max_attempts,
         writeback_max_unsent_minutes=settings.writeback_max_unsent_minutes,

@@ -6,13 +6,13 @@ import os
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow
+from oms_pipeline.domain.writeback.actions import RolloutMode, Workflow, rollout_modes
 
 SHOPIFY_API_VERSION = "2025-01"
 
@@ -172,11 +172,7 @@ class OmsSettings(BaseSettings):
 
     def rollout_modes(self) -> dict[Workflow, RolloutMode]:
         """The rollout mode of each workflow."""
-        return {Workflow.TRIAGE_TAGS: RolloutMode(self.rollout_triage_tags),
-                Workflow.HOLDS: RolloutMode(self.rollout_holds),
-                Workflow.ROUTING: RolloutMode(self.rollout_routing),
-                Workflow.NOTIFICATIONS: RolloutMode(self.rollout_notifications),
-                Workflow.FULFILLMENT_HANDOFF: RolloutMode(self.rollout_handoff)}
+        return rollout_modes(self)
 
     @property
     def store_is_loopback_sandbox(self) -> bool:
@@ -248,3 +244,10 @@ def ensure_dagster_home(settings: OmsSettings) -> Path:
             "  enabled: false\n"
         )
     return home
+
+
+def setting_default(field: str) -> Any:
+    """The default of one setting (a secret's as plain text): what a resource built by hand, in a test,
+    gets, so each default is written once, here."""
+    default = OmsSettings.model_fields[field].default
+    return default.get_secret_value() if isinstance(default, SecretStr) else default

@@ -156,7 +156,8 @@ def _asked(name: str, where: str, ask: Callable[[], str], fix: str, *, idle_ok: 
     except (httpx.HTTPError, OSError, RuntimeError, ValueError, KeyError) as error:
         if idle_ok and isinstance(error, httpx.ConnectError | ConnectionRefusedError):
             return Check(name, True, f"{where}: {idle_ok}")
-        return Check(name, False, f"{where}: {_reason(error)}".replace(f"{where}: {where}: ", f"{where}: "), fix)
+        # A connector's message may start with the same place (Shopify's names the shop): say it once.
+        return Check(name, False, f"{where}: {_reason(error).removeprefix(f'{where}: ')}", fix)
 
 
 def _reason(error: Exception) -> str:

@@ -8,7 +8,7 @@ from dagster import ConfigurableResource
 
 from oms_pipeline.services.note_model import note_models_dir
 from oms_pipeline.services.notes import NoteEngine, make_note_engine
-from oms_pipeline.settings import OmsSettings
+from oms_pipeline.settings import OmsSettings, setting_default
 
 
 class NotesResource(ConfigurableResource):
@@ -18,10 +18,10 @@ class NotesResource(ConfigurableResource):
     so the key never lands in Dagster's run config.
     """
 
-    engine: str = "auto"  # local | anthropic | auto
-    anthropic_model: str = "claude-sonnet-4-5"
-    anthropic_timeout_s: float = 20.0
-    anthropic_max_retries: int = 3
+    engine: str = setting_default("notes_engine")  # local | anthropic | auto
+    anthropic_model: str = setting_default("anthropic_model")
+    anthropic_timeout_s: float = setting_default("anthropic_timeout_s")
+    anthropic_max_retries: int = setting_default("anthropic_max_retries")
     cache_dir: str | None = None
     models_dir: str  # where the local note model of each corpus is stored
 

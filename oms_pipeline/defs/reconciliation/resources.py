@@ -6,14 +6,14 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from oms_pipeline.settings import OmsSettings
+from oms_pipeline.settings import OmsSettings, setting_default
 
 
 class ReconciliationResource(ConfigurableResource):
     """The carrier invoice inbox (landed files move to its ``landed/``, unreadable ones to ``rejected/``)."""
 
     carrier_invoice_dir: str
-    promise_days: int = 5  # days after the order by which it should have shipped
+    promise_days: int = setting_default("reconciliation_promise_days")  # days by which an order should have shipped
 
     @property
     def inbox(self) -> Path:

@@ -33,6 +33,18 @@ class RolloutMode(StrEnum):
     AUTO = "auto"
 
 
+# The setting (``OMS_ROLLOUT_<NAME>``) that holds each workflow's rollout mode.
+ROLLOUT_SETTINGS: dict[Workflow, str] = {
+    Workflow.TRIAGE_TAGS: "rollout_triage_tags", Workflow.HOLDS: "rollout_holds", Workflow.ROUTING: "rollout_routing",
+    Workflow.NOTIFICATIONS: "rollout_notifications", Workflow.FULFILLMENT_HANDOFF: "rollout_handoff"}
+
+
+def rollout_modes(config: object) -> dict[Workflow, RolloutMode]:
+    """Each workflow's mode, read from anything with the ``rollout_*`` fields (the settings, the policy
+    resource)."""
+    return {workflow: RolloutMode(getattr(config, field)) for workflow, field in ROLLOUT_SETTINGS.items()}
+
+
 class ActionKind(StrEnum):
     """The external writes the gateway knows."""
 
